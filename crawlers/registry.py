@@ -1,0 +1,162 @@
+"""The source registry: which sources exist, how to reach them, and which spider reads them.
+
+Sources are data (``crawlers/sources.yaml``); a user file given with ``--sources`` is merged over the
+built-in entries by ``id`` so one field (typically ``base_url``) can be changed without copying the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+BUILTIN_REGISTRY = Path(__file__).with_name("sources.yaml")
+
+LEVELS = ("municipal", "district", "commission")
+DISTRICTS = (
+    "pudong", "huangpu", "jingan", "xuhui", "changning", "putuo", "hongkou", "yangpu",
+    "baoshan", "minhang", "jiading", "jinshan", "songjiang", "qingpu", "fengxian", "chongming",
+)  # fmt: skip
+
+_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "id": str,
+    "name": str,
+    "level": str,
+    "spider": (str, type(None)),
+    "base_url": str,
+    "enabled": bool,
+    "district": (str, type(None)),
+    "platform_site_id": (str, type(None)),
+    "site_ids": list,
+    "page_size": int,
+    "download_delay": (int, float),
+    "concurrency": int,
+}
+
+
+class RegistryError(ValueError):
+    """A sources file that cannot be used; the message names the file, the entry and the fix."""
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    id: str
+    name: str
+    level: str
+    base_url: str
+    spider: str | None = None
+    enabled: bool = True
+    district: str | None = None
+    platform_site_id: str | None = None
+    site_ids: tuple[str, ...] = ()
+    page_size: int = 20
+    download_delay: float = 2.0
+    concurrency: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def url(self, path: str) -> str:
+        """An absolute URL on this source's host: every request a spider makes goes through here."""
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {name: getattr(self, name) for name in _FIELDS}
+        data["site_ids"] = list(self.site_ids)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SourceConfig:
+        known = {k: v for k, v in data.items() if k in _FIELDS}
+        if "site_ids" in known:
+            known["site_ids"] = tuple(str(s) for s in known["site_ids"])
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class Registry:
+    sources: tuple[SourceConfig, ...]
+
+    def get(self, source_id: str) -> SourceConfig:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        known = ", ".join(s.id for s in self.sources)
+        raise RegistryError(f"unknown source {source_id!r}; known sources: {known}")
+
+    def enabled(self, only: list[str] | None = None) -> list[SourceConfig]:
+        """Sources to crawl: the enabled ones with a spider, or exactly ``only`` (which must exist)."""
+        if only:
+            chosen = [self.get(source_id) for source_id in only]
+            unusable = [s.id for s in chosen if not s.spider]
+            if unusable:
+                raise RegistryError(
+                    f"no spider exists yet for {', '.join(unusable)}; their documents are collected "
+                    "through sh-platform (see the platform_site_id in the registry)"
+                )
+            return chosen
+        return [s for s in self.sources if s.enabled and s.spider]
+
+    def district_of_site(self, site_id: str | None) -> str | None:
+        """The district whose platform siteId this is (a record with siteId 0074 is 长宁's)."""
+        for source in self.sources:
+            if site_id and source.platform_site_id == site_id and source.district:
+                return source.district
+        return None
+
+
+def _read_entries(path: Path) -> list[dict[str, Any]]:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RegistryError(f"{path}: cannot read the sources file ({exc.strerror})") from exc
+    except yaml.YAMLError as exc:
+        raise RegistryError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(document, dict) or not isinstance(document.get("sources"), list):
+        raise RegistryError(f"{path}: expected a mapping with a `sources:` list of entries")
+    entries = document["sources"]
+    for position, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+            raise RegistryError(f"{path}: entry {position} needs an `id` (a source id such as sh-platform)")
+        unknown = sorted(set(entry) - set(_FIELDS))
+        if unknown:
+            raise RegistryError(
+                f"{path}: source {entry['id']!r} has unknown field(s) {', '.join(unknown)}; "
+                f"allowed: {', '.join(_FIELDS)}"
+            )
+        for name, value in entry.items():
+            expected = _FIELDS[name]
+            # bool is an int in Python; `page_size: yes` must still be refused.
+            if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
+                raise RegistryError(f"{path}: source {entry['id']!r}: field `{name}` has the wrong type")
+    return entries
+
+
+def _validate(entry: dict[str, Any], origin: str) -> None:
+    where = f"{origin}: source {entry['id']!r}"
+    for required in ("name", "level", "base_url"):
+        if required not in entry:
+            raise RegistryError(f"{where}: missing `{required}`")
+    if entry["level"] not in LEVELS:
+        raise RegistryError(f"{where}: level must be one of {', '.join(LEVELS)}")
+    if entry.get("district") is not None and entry["district"] not in DISTRICTS:
+        raise RegistryError(f"{where}: unknown district {entry['district']!r}")
+    parts = urlsplit(entry["base_url"])
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        raise RegistryError(
+            f"{where}: base_url must be scheme + host only (e.g. https://www.shanghai.gov.cn), "
+            f"got {entry['base_url']!r}"
+        )
+
+
+def load_registry(user_file: Path | None = None) -> Registry:
+    merged: dict[str, dict[str, Any]] = {e["id"]: dict(e) for e in _read_entries(BUILTIN_REGISTRY)}
+    origin = {source_id: str(BUILTIN_REGISTRY) for source_id in merged}
+    if user_file is not None:
+        for entry in _read_entries(user_file):
+            merged.setdefault(entry["id"], {}).update(entry)
+            origin[entry["id"]] = str(user_file)
+    for source_id, entry in merged.items():
+        _validate(entry, origin[source_id])
+    return Registry(tuple(SourceConfig.from_dict(entry) for entry in merged.values()))

@@ -1,0 +1,163 @@
+"""The archive's tables.
+
+Identity and idempotency live in unique constraints, so re-running any stage can never duplicate a
+document, a version, a change or an outbox row: a second insert of the same thing fails or is skipped.
+All datetimes are timezone-aware UTC (sqlmodel rejects naive ones).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite drops the zone; this puts it back on read)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to the archive; use an aware UTC datetime")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts(nullable: bool = False, index: bool = False) -> Any:
+    if nullable:
+        return Field(default=None, sa_column=Column(UTCDateTime(), nullable=True, index=index))
+    return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=index))
+
+
+class Source(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    level: str = Field(max_length=16)
+    district: str | None = Field(default=None, max_length=32)
+    spider: str | None = Field(default=None, max_length=64)
+    base_url: str | None = None
+    enabled: bool = True
+    updated_at: datetime = _ts()
+
+
+class Document(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("source_id", "native_id", name="uq_document_source_native"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(foreign_key="source.id", index=True, max_length=64)
+    native_id: str = Field(max_length=255)
+    doc_number: str | None = Field(default=None, index=True, max_length=128)
+    title: str
+    url: str
+    agency: str | None = None
+    district: str | None = Field(default=None, index=True, max_length=32)
+    level: str | None = Field(default=None, max_length=16)
+    published: str | None = Field(default=None, max_length=32)
+    status: str | None = Field(default=None, max_length=16)
+    first_seen: datetime = _ts()
+    last_seen: datetime = _ts()
+    current_version_id: int | None = None
+
+
+class Version(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("document_id", "seq", name="uq_version_document_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    seq: int
+    """1 for the first version of a document, then 2, 3, ... in the order they were seen."""
+    content_hash: str = Field(index=True, max_length=64)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    doc_metadata: dict[str, Any] = Field(default_factory=dict, sa_column=Column("metadata", JSON))
+    snapshot_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    normaliser_version: int
+    technical_upgrade: bool = False
+    """True when this version differs from the previous one only because a newer normaliser ran."""
+    crawl_run_id: int | None = Field(default=None, foreign_key="crawlrun.id")
+    first_seen: datetime = _ts()
+    last_seen: datetime = _ts()
+
+
+class Change(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("document_id", "to_version_id", "kind", name="uq_change_document_version_kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    kind: str = Field(max_length=32, index=True)
+    from_version_id: int | None = Field(default=None, foreign_key="version.id")
+    to_version_id: int = Field(foreign_key="version.id")
+    detected_at: datetime = _ts(index=True)
+    summary: str
+    diff: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    """The computed diff (see detect.diff.TextDiff.to_dict): clause changes, status, timings."""
+    routed_at: datetime | None = _ts(nullable=True)
+    """When the notify stage turned this change into outbox rows (NULL: not routed yet)."""
+
+
+class CrawlRun(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("run_id", "source_id", name="uq_crawlrun_run_source"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(index=True, max_length=64)
+    """One id per `policywatch run`; shared by the crawl runs of every source in it."""
+    source_id: str = Field(foreign_key="source.id", index=True, max_length=64)
+    status: str = Field(default="running", max_length=16)
+    """running, ok, failed (nothing usable fetched), partial (some requests failed)."""
+    started_at: datetime = _ts()
+    finished_at: datetime | None = _ts(nullable=True)
+    requests: int = 0
+    responses: int = 0
+    items: int = 0
+    errors: int = 0
+    new: int = 0
+    amended: int = 0
+    error_log: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    timings: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class Fetch(SQLModel, table=True):
+    """One HTTP exchange of a crawl; its body is the raw snapshot ``sha256`` in the snapshot store."""
+
+    __table_args__ = (UniqueConstraint("crawl_run_id", "seq", name="uq_fetch_run_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    crawl_run_id: int = Field(foreign_key="crawlrun.id", index=True)
+    seq: int
+    method: str = Field(max_length=8)
+    url: str
+    request_body: str | None = Field(default=None, sa_column=Column(Text))
+    status: int
+    headers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
+    sha256: str = Field(index=True, max_length=64)
+    size: int
+    fetched_at: datetime = _ts()
+
+
+class Outbox(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("subscription", "change_id", name="uq_outbox_subscription_change"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription: str = Field(max_length=128, index=True)
+    change_id: int = Field(foreign_key="change.id", index=True)
+    status: str = Field(default="pending", max_length=16, index=True)
+    """pending, sending (claimed), sent, failed (attempts exhausted), uncertain (crashed mid-send)."""
+    attempts: int = 0
+    next_attempt_at: datetime = _ts()
+    claimed_at: datetime | None = _ts(nullable=True)
+    sent_at: datetime | None = _ts(nullable=True)
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = _ts()
