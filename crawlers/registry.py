@@ -21,6 +21,8 @@ DISTRICTS = (
     "baoshan", "minhang", "jiading", "jinshan", "songjiang", "qingpu", "fengxian", "chongming",
 )  # fmt: skip
 
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
 _FIELDS: dict[str, type | tuple[type, ...]] = {
     "id": str,
     "name": str,
@@ -147,6 +149,11 @@ def _validate(entry: dict[str, Any], origin: str) -> None:
         raise RegistryError(
             f"{where}: base_url must be scheme + host only (e.g. https://www.shanghai.gov.cn), "
             f"got {entry['base_url']!r}"
+        )
+    if entry.get("download_delay", 1.0) < 1.0 and parts.hostname not in _LOOPBACK:
+        raise RegistryError(
+            f"{where}: download_delay below 1 s is only allowed for a local test server; "
+            "government sites get at least one second between requests"
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawlers.middlewares import crawl_output
-from crawlers.output import Fault
+from crawlers.output import CrawlStats, Fault
 from crawlers.registry import SourceConfig, load_registry
 
 
@@ -54,3 +55,17 @@ class PolicySpider(scrapy.Spider):
         # City Bureau's rule: a source that yields nothing is failing, not "nothing new".
         if self.items_seen == 0:
             self.record_fault(Fault("empty", self.source.base_url, f"no document extracted (close: {reason})"))
+        assert self.crawler.stats is not None
+        stats = self.crawler.stats.get_stats()
+        started = stats.get("start_time")
+        crawl_output(self.crawler).write_stats(
+            CrawlStats(
+                requests=stats.get("downloader/request_count", 0),
+                responses=stats.get("downloader/response_count", 0),
+                items=self.items_seen,
+                faults=sum(v for k, v in stats.items() if k.startswith("policywatch/faults/")),
+                started_at=started.isoformat() if started else "",
+                finished_at=datetime.now(UTC).isoformat(),
+                finish_reason=reason,
+            )
+        )

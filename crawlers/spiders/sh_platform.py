@@ -8,6 +8,7 @@ the body HTML in ``data.txt`` (fallback ``data.txt1``). The human detail page ``
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -52,6 +53,20 @@ def item_from_payloads(
         record=merged,
         snapshot_ids=snapshot_ids,
     )
+
+
+def replay_item(
+    source: SourceConfig, native_id: str, bodies: list[bytes], snapshot_ids: list[str]
+) -> PolicyItem | None:
+    """Re-extract a document from its raw snapshots (list page, detail), for re-normalisation."""
+    if len(bodies) != 2:
+        return None
+    list_body, detail_body = bodies
+    business_id = native_id.partition("::")[2]
+    records = json.loads(list_body).get("data", {}).get("records", [])
+    record = next((r for r in records if str(r.get("businessId")) == business_id), {"businessId": business_id})
+    detail = json.loads(detail_body)["data"]
+    return item_from_payloads(record, detail, source=source, snapshot_ids=snapshot_ids)
 
 
 class ShPlatformSpider(PolicySpider):

@@ -1,0 +1,308 @@
+"""The ``policywatch`` command: the CLI boundary where typed errors become clear messages.
+
+Exit codes: 0 ran (even when a source failed: that is recorded and reported), 1 a query found nothing,
+2 a usage or configuration error (bad sources or subscriptions file, unknown source).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from crawlers.registry import RegistryError, load_registry
+from detect.diff import diff_texts
+from notifiers.subscriptions import SubscriptionError, load_subscriptions
+from policywatch.config import load_settings
+from storage.db import make_engine, session_scope
+from storage.migrate import upgrade
+from storage.models import Change, Document
+from storage.queries import (
+    DocumentNotFound,
+    changes_of,
+    find_document,
+    list_changes,
+    version_at,
+    version_by_seq,
+    versions_of,
+)
+
+app = typer.Typer(
+    help="policywatch: watch Shanghai government policy documents and alert teams when they change.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+SourcesOption = Annotated[
+    Path | None, typer.Option("--sources", help="YAML file merged over the built-in source registry by id.")
+]
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Small typed exceptions from the library become one clear line and an exit code."""
+    try:
+        yield
+    except (RegistryError, SubscriptionError) as exc:
+        raise _fail(str(exc), 2) from None
+    except DocumentNotFound as exc:
+        raise _fail(str(exc), 1) from None
+    except OperationalError as exc:
+        url = load_settings().database_url
+        raise _fail(
+            f"cannot use the archive database ({exc.orig}); check POLICYWATCH_DATABASE_URL "
+            f"(now {url.split('@')[-1]}) and that the server is running",
+            2,
+        ) from None
+
+
+@contextmanager
+def _archive() -> Iterator[Session]:
+    engine = make_engine(load_settings().database_url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        yield session
+
+
+def _prefect_defaults() -> None:
+    # Offline machines: Prefect's telemetry would only fail; its ephemeral API may need time to start.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+
+@app.command()
+def run(
+    sources: SourcesOption = None,
+    subscriptions: Annotated[
+        Path | None, typer.Option("--subscriptions", help="YAML file of subscriptions to alert.")
+    ] = None,
+    only: Annotated[list[str] | None, typer.Option("--only", help="Crawl only this source id (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
+) -> None:
+    """Run one pass of crawl -> normalise -> version -> detect -> notify as a Prefect flow."""
+    with _user_errors():
+        registry = load_registry(sources)
+        chosen = registry.enabled(only)
+        if subscriptions:
+            load_subscriptions(subscriptions)  # refuse a bad file before anything is crawled
+    if not chosen:
+        raise _fail("no enabled source with a spider; enable one in a --sources file or use --only", 2)
+    _prefect_defaults()
+    from flows.run import policywatch_run  # imports Prefect: only when a run is asked for
+
+    with console.status(f"Crawling {', '.join(s.id for s in chosen)} …", spinner="dots"):
+        summary = policywatch_run(
+            sources_file=str(sources) if sources else None,
+            subscriptions_file=str(subscriptions) if subscriptions else None,
+            only=only,
+            only_label="-".join(only) if only else "all",
+        )
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"policywatch run {summary['run_id']}")
+    for column in ("source", "status", "requests", "items", "new", "amended", "faults", "seconds"):
+        table.add_column(column, justify="left" if column in ("source", "status") else "right")
+    for report in summary["sources"]:
+        style = {"ok": "green", "partial": "yellow"}.get(report["status"], "red")
+        table.add_row(
+            report["source_id"], Text(report["status"], style=style), str(report["requests"]), str(report["items"]),
+            str(report["new"]), str(report["amended"]), str(len(report["faults"])), f"{report['duration_s']:.1f}",
+        )
+    console.print(table)
+    for report in summary["sources"]:
+        for fault in report["faults"][:10]:
+            console.print(f"  [yellow]{report['source_id']}[/] {fault['kind']}: {fault['detail']} ({fault['url']})",
+                          highlight=False, markup=True)
+    delivery = summary["delivery"]
+    console.print(f"alerts: {summary['routed']} routed, {delivery.get('sent', 0)} sent, "
+                  f"{delivery.get('retrying', 0)} to retry, {delivery.get('failed', 0)} failed")
+
+
+def _parse_when(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise _fail(f"{value!r} is not an ISO date or datetime (e.g. 2026-03-01 or 2026-03-01T09:00+08:00)", 2) from None
+    if isinstance(parsed, datetime) and len(value) <= 10:
+        parsed = datetime.combine(date.fromisoformat(value), time.max)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _document_json(document: Document) -> dict[str, Any]:
+    return {
+        "id": document.id,
+        "source": document.source_id,
+        "title": document.title,
+        "doc_number": document.doc_number,
+        "url": document.url,
+    }
+
+
+def _change_json(change: Change, document: Document) -> dict[str, Any]:
+    return {
+        "id": change.id,
+        "kind": change.kind,
+        "detected_at": change.detected_at.isoformat(),
+        "summary": change.summary,
+        "document": _document_json(document),
+        "clauses": [
+            {key: clause.get(key) for key in ("path", "op", "before", "after")}
+            for clause in (change.diff or {}).get("changes", [])
+        ],
+    }
+
+
+@app.command()
+def changes(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    since: Annotated[str | None, typer.Option("--since", help="Only changes detected at or after this ISO time.")] = None,
+    kind: Annotated[list[str] | None, typer.Option("--kind", help="Only this change kind (repeatable).")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="At most this many changes.")] = None,
+) -> None:
+    """List detected changes, oldest first."""
+    when = _parse_when(since) if since else None
+    with _user_errors(), _archive() as session:
+        rows = list_changes(session, since=when, kinds=kind, limit=limit)
+        if as_json:
+            print(json.dumps([_change_json(c, d) for c, d in rows], ensure_ascii=False, indent=2))
+            return
+        table = Table(title="changes")
+        for column in ("id", "detected", "kind", "doc", "文号", "title / summary"):
+            table.add_column(column)
+        for change, document in rows:
+            table.add_row(
+                str(change.id), change.detected_at.strftime("%Y-%m-%d %H:%M"), change.kind, str(document.id),
+                document.doc_number or "", f"{document.title}\n[dim]{change.summary}[/]",
+            )
+        console.print(table)
+
+
+@app.command()
+def history(
+    doc: Annotated[str, typer.Argument(help="Archive id, siteId::businessId, or 文号.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The versions of one document and the changes between them."""
+    with _user_errors(), _archive() as session:
+        document = find_document(session, doc)
+        assert document.id is not None
+        versions = versions_of(session, document.id)
+        doc_changes = {c.to_version_id: c for c in changes_of(session, document.id)}
+        entries = [
+            {
+                "version": v.seq,
+                "first_seen": v.first_seen.isoformat(),
+                "last_seen": v.last_seen.isoformat(),
+                "content_hash": v.content_hash,
+                "normaliser_version": v.normaliser_version,
+                "technical_upgrade": v.technical_upgrade,
+                "snapshot_ids": v.snapshot_ids,
+                "change": {"id": c.id, "kind": c.kind, "summary": c.summary} if (c := doc_changes.get(v.id)) else None,
+            }
+            for v in versions
+        ]
+        if as_json:
+            print(json.dumps({"document": _document_json(document), "versions": entries}, ensure_ascii=False, indent=2))
+            return
+        console.print(f"[bold]{document.title}[/]  {document.doc_number or ''}\n{document.url}", highlight=False)
+        table = Table()
+        for column in ("version", "first seen", "last seen", "change"):
+            table.add_column(column)
+        for entry in entries:
+            change = entry["change"]
+            label = f"{change['kind']}: {change['summary']}" if change else (
+                "technical upgrade (newer normaliser)" if entry["technical_upgrade"] else "")
+            table.add_row(str(entry["version"]), entry["first_seen"][:19], entry["last_seen"][:19], label)
+        console.print(table)
+
+
+@app.command()
+def show(
+    doc: Annotated[str, typer.Argument(help="Archive id, siteId::businessId, or 文号.")],
+    at: Annotated[str | None, typer.Option("--at", help="Show the text as it was on this date (ISO).")] = None,
+    version: Annotated[int | None, typer.Option("--version", help="Show this version number.")] = None,
+) -> None:
+    """Print a document's canonical text (the latest, as of a date, or a given version)."""
+    with _user_errors(), _archive() as session:
+        document = find_document(session, doc)
+        assert document.id is not None
+        if version is not None:
+            chosen = version_by_seq(session, document.id, version)
+        else:
+            chosen = version_at(session, document.id, _parse_when(at) if at else datetime.now(UTC))
+        if chosen is None:
+            raise _fail(f"document {document.id} has no version {'at ' + at if at else version}; "
+                        f"`policywatch history {document.id}` lists its versions", 1)
+        print(chosen.text)
+
+
+@app.command()
+def diff(
+    doc: Annotated[str, typer.Argument(help="Archive id, siteId::businessId, or 文号.")],
+    from_version: Annotated[int | None, typer.Option("--from", help="Older version number (default: previous).")] = None,
+    to_version: Annotated[int | None, typer.Option("--to", help="Newer version number (default: latest).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the clause changes as JSON.")] = False,
+) -> None:
+    """Clause-by-clause differences between two versions of a document."""
+    with _user_errors(), _archive() as session:
+        document = find_document(session, doc)
+        assert document.id is not None
+        versions = {v.seq: v for v in versions_of(session, document.id)}
+        newest = max(versions, default=0)
+        to_seq = to_version or newest
+        from_seq = from_version or to_seq - 1
+        if from_seq not in versions or to_seq not in versions:
+            raise _fail(f"document {document.id} has versions {sorted(versions)}; choose --from/--to among them", 1)
+        result = diff_texts(versions[from_seq].text, versions[to_seq].text)
+        if as_json:
+            print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+            return
+        console.print(f"[bold]{document.title}[/]  v{from_seq} → v{to_seq}", highlight=False)
+        if result.is_empty:
+            console.print("no differences in the text")
+        for clause in result.changes:
+            line = Text(f"{clause.path} ({clause.op}): ", style="bold")
+            if clause.fragments:
+                for op, fragment in clause.fragments:
+                    line.append(fragment, style={-1: "red strike", 1: "green underline"}.get(op, ""))
+            else:
+                if clause.before:
+                    line.append(clause.before, style="red strike")
+                if clause.after:
+                    line.append(clause.after, style="green underline")
+            console.print(line)
+
+
+@app.command()
+def sources(source_file: SourcesOption = None) -> None:
+    """List the source registry (built-in, merged with --sources)."""
+    with _user_errors():
+        registry = load_registry(source_file)
+    table = Table(title="sources")
+    for column in ("id", "name", "level", "district", "spider", "enabled", "base_url"):
+        table.add_column(column)
+    for source in registry.sources:
+        table.add_row(source.id, source.name, source.level, source.district or "", source.spider or "—",
+                      "yes" if source.enabled and source.spider else "no", source.base_url)
+    console.print(table)

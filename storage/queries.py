@@ -1,0 +1,68 @@
+"""Reading the archive: what analysts and the query commands ask of it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, or_, select
+
+from storage.models import Change, Document, Version
+
+
+class DocumentNotFound(LookupError):
+    """No document (or more than one) answers to the reference a user gave."""
+
+
+def find_document(session: Session, ref: str) -> Document:
+    """A document by archive id, by ``siteId::businessId`` native id, or by its 文号."""
+    if ref.isdigit():
+        document = session.get(Document, int(ref))
+        if document:
+            return document
+    matches = session.exec(
+        select(Document).where(or_(Document.native_id == ref, Document.doc_number == ref))
+    ).all()
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise DocumentNotFound(
+            f"no document matches {ref!r}: give an archive id, a native id (siteId::businessId) or a 文号; "
+            "`policywatch changes` lists recent documents with their ids"
+        )
+    ids = ", ".join(str(d.id) for d in matches)
+    raise DocumentNotFound(f"{ref!r} matches several documents (ids {ids}); give one of those ids")
+
+
+def list_changes(
+    session: Session, *, since: datetime | None = None, kinds: list[str] | None = None, limit: int | None = None
+) -> list[tuple[Change, Document]]:
+    query = select(Change, Document).join(Document, col(Change.document_id) == Document.id)
+    if since is not None:
+        query = query.where(Change.detected_at >= since)
+    if kinds:
+        query = query.where(col(Change.kind).in_(kinds))
+    query = query.order_by(col(Change.detected_at), col(Change.id))
+    if limit:
+        query = query.limit(limit)
+    return [(change, document) for change, document in session.exec(query).all()]
+
+
+def versions_of(session: Session, document_id: int) -> list[Version]:
+    return list(session.exec(select(Version).where(Version.document_id == document_id).order_by(col(Version.seq))).all())
+
+
+def changes_of(session: Session, document_id: int) -> list[Change]:
+    return list(session.exec(select(Change).where(Change.document_id == document_id).order_by(col(Change.id))).all())
+
+
+def version_at(session: Session, document_id: int, when: datetime) -> Version | None:
+    """The version that was current at ``when``: the last one first seen at or before it."""
+    return session.exec(
+        select(Version)
+        .where(Version.document_id == document_id, Version.first_seen <= when)
+        .order_by(col(Version.seq).desc())
+    ).first()
+
+
+def version_by_seq(session: Session, document_id: int, seq: int) -> Version | None:
+    return session.exec(select(Version).where(Version.document_id == document_id, Version.seq == seq)).first()
