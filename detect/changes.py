@@ -28,7 +28,9 @@ class ChangeDraft:
     diff: dict[str, Any] = field(default_factory=dict)
 
 
-def detect_change(previous: Snapshot | None, current: Snapshot, *, char_timeout: float = 0.2) -> ChangeDraft | None:
+def detect_change(
+    previous: Snapshot | None, current: Snapshot, *, char_timeout: float = 0.2
+) -> ChangeDraft | None:
     """``new`` for a first version, ``amended`` (or a status event) for a different one, else None.
 
     Only canonical text and identity metadata are compared, so noise that the normaliser folds away
@@ -41,8 +43,14 @@ def detect_change(previous: Snapshot | None, current: Snapshot, *, char_timeout:
 
     text_diff = diff_texts(previous.text, current.text, char_timeout=char_timeout)
     metadata_changes = [
-        ClauseChange(path=label, op="modified", before=previous.identity.get(name),
-                     after=current.identity.get(name), fragments=[], coarse=False)
+        ClauseChange(
+            path=label,
+            op="modified",
+            before=previous.identity.get(name),
+            after=current.identity.get(name),
+            fragments=[],
+            coarse=False,
+        )
         for name, label in _IDENTITY_LABELS.items()
         if (previous.identity.get(name) or None) != (current.identity.get(name) or None)
     ]
