@@ -1,4 +1,4 @@
-"""The pipeline's stages as plain functions: crawl -> raw snapshot -> normalise -> version -> detect -> notify.
+"""The pipeline's stages as plain functions: crawl -> snapshot -> normalise -> version -> detect -> notify.
 
 Prefect tasks in flows/run.py wrap these; tests call them directly. Each stage is idempotent and the
 archive stage runs in one transaction per source, so a run killed anywhere can simply be run again.
@@ -52,7 +52,7 @@ class SourceReport:
 def normalise_document(item: PolicyItem, registry: Registry) -> NormalisedDocument:
     source = registry.get(item.source)
     district = registry.district_of_site(item.site_id) or source.district
-    return normalise_item(item, district=district, level=source.level)
+    return normalise_item(item, district=district)
 
 
 def renormalise_version(
@@ -143,7 +143,10 @@ def archive_crawl(
         crawl_run.errors = len(result.faults)
         crawl_run.new, crawl_run.amended = report.new, report.amended
         crawl_run.error_log = report.faults
-        crawl_run.timings = {"crawl_s": round(result.duration_s, 3), "archive_s": round(time.monotonic() - started, 3)}
+        crawl_run.timings = {
+            "crawl_s": round(result.duration_s, 3),
+            "archive_s": round(time.monotonic() - started, 3),
+        }
         session.add(crawl_run)
     report.duration_s = round(result.duration_s + time.monotonic() - started, 3)
     failpoint("after-version")
@@ -166,7 +169,9 @@ def pending_crawls(engine: Engine, runs_dir: Path, *, exclude_run: str) -> list[
     """Crawls of earlier, interrupted runs that finished but were never archived, oldest first."""
     with session_scope(engine) as session:
         rows = session.exec(
-            select(CrawlRun).where(CrawlRun.status == "crawled", CrawlRun.run_id != exclude_run).order_by(CrawlRun.id)
+            select(CrawlRun)
+            .where(CrawlRun.status == "crawled", CrawlRun.run_id != exclude_run)
+            .order_by(CrawlRun.id)
         ).all()
         found = [(row.run_id, row.source_id) for row in rows]
     pending = []
