@@ -88,7 +88,7 @@ def test_disagreeing_body_doc_number_is_kept_in_metadata() -> None:
 def test_body_doc_number_fills_a_record_without_one() -> None:
     record = {key: value for key, value in RECORD.items() if key not in ("docType", "docYear", "docNo")}
     seed_html = body_html(paragraphs(CHANGNING_SEED.read_text(encoding="utf-8")))
-    item = make_item(body_html=seed_html, record=record)
+    item = make_item(body_html=seed_html, record=record, doc_number=None)
     document = normalise(item)
     assert (document.doc_number, "doc_number_in_body" in document.metadata) == ("长发改规〔2024〕4号", False)
 
