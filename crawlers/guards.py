@@ -44,7 +44,9 @@ def json_payload(response: Response) -> tuple[dict[str, Any] | None, Fault | Non
     body = response.body
     if _HTML_START.match(body[:512]):
         kind = "spa-shell" if _SCRIPT.search(body) else "layout"
-        return None, Fault(kind, response.url, f"HTML ({len(body)} bytes) where a JSON API answer was expected")
+        return None, Fault(
+            kind, response.url, f"HTML ({len(body)} bytes) where a JSON API answer was expected"
+        )
     try:
         envelope = json.loads(response.text)
     except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as exc:

@@ -2,7 +2,8 @@
 
 ``<data>/runs/<run_id>/<source>/`` holds ``fetches.jsonl`` (every HTTP exchange, its body in the
 snapshot store), ``items.jsonl`` (extracted documents), ``faults.jsonl`` (what went wrong, typed) and
-``stats.json`` (written when the crawl closes; its absence means the crawl process died).
+``stats.json`` (written by the spider when it closes) and ``result.json`` (written by the runner when the
+crawl process has ended: its exit code; without it the crawl never finished).
 Lines are flushed one by one, so a killed crawl loses at most its last, partial line.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ FETCHES = "fetches.jsonl"
 ITEMS = "items.jsonl"
 FAULTS = "faults.jsonl"
 STATS = "stats.json"
+RESULT = "result.json"
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,6 @@ class CrawlStats:
     started_at: str = ""
     finished_at: str = ""
     finish_reason: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class CrawlOutput:
@@ -74,6 +75,14 @@ class CrawlOutput:
         tmp = self.directory / (STATS + ".tmp")
         tmp.write_text(json.dumps(asdict(stats), ensure_ascii=False, indent=2), encoding="utf-8")
         tmp.replace(self.directory / STATS)
+
+    def write_result(self, exit_code: int, duration_s: float) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        (self.directory / RESULT).write_text(json.dumps({"exit_code": exit_code, "duration_s": duration_s}))
+
+    def result(self) -> dict[str, Any] | None:
+        path = self.directory / RESULT
+        return json.loads(path.read_text()) if path.exists() else None
 
     def read(self, name: str) -> Iterator[dict[str, Any]]:
         path = self.directory / name

@@ -6,7 +6,7 @@ built-in entries by ``id`` so one field (typically ``base_url``) can be changed 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,6 +36,9 @@ _FIELDS: dict[str, type | tuple[type, ...]] = {
     "page_size": int,
     "download_delay": (int, float),
     "concurrency": int,
+    "download_timeout": (int, float),
+    "retries": int,
+    "retry_backoff": (int, float),
 }
 
 
@@ -57,7 +60,10 @@ class SourceConfig:
     page_size: int = 20
     download_delay: float = 2.0
     concurrency: int = 1
-    extra: dict[str, Any] = field(default_factory=dict)
+    download_timeout: float = 30.0
+    retries: int = 3
+    retry_backoff: float = 2.0
+    """Seconds before the first retry; doubled for each further one."""
 
     def url(self, path: str) -> str:
         """An absolute URL on this source's host: every request a spider makes goes through here."""

@@ -7,7 +7,6 @@ crashing spider cannot take the flow down with it, and the crawl is exactly what
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -17,8 +16,6 @@ from pathlib import Path
 
 from crawlers.output import CrawlOutput, CrawlStats, Fault
 from crawlers.registry import SourceConfig
-
-RESULT = "result.json"
 
 
 @dataclass
@@ -43,8 +40,19 @@ def crawl_command(source: SourceConfig, run_dir: Path, sources_file: Path | None
         "DOWNLOAD_DELAY": str(source.download_delay),
         "AUTOTHROTTLE_START_DELAY": str(source.download_delay),
         "CONCURRENT_REQUESTS_PER_DOMAIN": str(source.concurrency),
+        "DOWNLOAD_TIMEOUT": str(source.download_timeout),
+        "RETRY_TIMES": str(source.retries),
+        "RETRY_BACKOFF_BASE": str(source.retry_backoff),
     }
-    command = [sys.executable, "-m", "scrapy", "crawl", source.spider or source.id, "-a", f"source={source.id}"]
+    command = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        source.spider or source.id,
+        "-a",
+        f"source={source.id}",
+    ]
     for key, value in overrides.items():
         command += ["-s", f"{key}={value}"]
     return command
@@ -56,27 +64,28 @@ def run_crawl(
     *,
     sources_file: Path | None = None,
     timeout_s: float = 6 * 3600,
-    extra_settings: dict[str, str] | None = None,
 ) -> CrawlResult:
     output = CrawlOutput(run_dir / source.id)
     output.directory.mkdir(parents=True, exist_ok=True)
     command = crawl_command(source, run_dir, sources_file)
-    for key, value in (extra_settings or {}).items():
-        command += ["-s", f"{key}={value}"]
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawlers.settings"}
     started = time.monotonic()
     log_path = output.directory / "scrapy.log"
     with log_path.open("wb") as log:
         try:
-            exit_code = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env, timeout=timeout_s).returncode
+            exit_code = subprocess.run(
+                command, stdout=log, stderr=subprocess.STDOUT, env=env, timeout=timeout_s
+            ).returncode
         except subprocess.TimeoutExpired:
             exit_code = -1
-            output.add_fault(Fault("network", source.base_url, f"crawl exceeded {timeout_s:.0f} s and was stopped"))
+            output.add_fault(
+                Fault("network", source.base_url, f"crawl exceeded {timeout_s:.0f} s and was stopped")
+            )
     duration = time.monotonic() - started
     if output.stats() is None or exit_code != 0:
         tail = log_path.read_text(encoding="utf-8", errors="replace")[-800:]
         output.add_fault(Fault("network", source.base_url, f"crawl process ended with {exit_code}: {tail}"))
-    (output.directory / RESULT).write_text(json.dumps({"exit_code": exit_code, "duration_s": duration}))
+    output.write_result(exit_code, duration)
     result = load_crawl_result(output.directory)
     assert result is not None
     return result
@@ -84,11 +93,10 @@ def run_crawl(
 
 def load_crawl_result(directory: Path) -> CrawlResult | None:
     """A finished crawl rebuilt from its folder alone (None while the crawl has not ended)."""
-    result_path = directory / RESULT
-    if not result_path.exists():
-        return None
-    meta = json.loads(result_path.read_text())
     output = CrawlOutput(directory)
+    meta = output.result()
+    if meta is None:
+        return None
     return CrawlResult(
         source_id=directory.name,
         output=output,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from notifiers.outbox import deliver_due, route_changes
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
@@ -21,7 +22,6 @@ from prefect.futures import PrefectFuture
 from crawlers.registry import Registry, SourceConfig, load_registry
 from crawlers.runner import CrawlResult, run_crawl
 from flows.stages import SourceReport, archive_crawl, mark_crawled, pending_crawls
-from notifiers.outbox import deliver_due, route_changes
 from notifiers.subscriptions import Subscription, load_subscriptions
 from policywatch.config import load_settings
 from policywatch.failpoints import failpoint
@@ -51,16 +51,29 @@ def crawl_source(source: SourceConfig, run_dir: Path, sources_file: Path | None)
     result = run_crawl(source, run_dir, sources_file=sources_file)
     get_run_logger().info(
         "%s: %d requests, %d items, %d faults in %.1f s",
-        source.id, result.stats.requests, result.stats.items, len(result.faults), result.duration_s,
+        source.id,
+        result.stats.requests,
+        result.stats.items,
+        len(result.faults),
+        result.duration_s,
     )
     return result
 
 
 @task(name="archive", task_run_name="archive {result.source_id}", cache_policy=NO_CACHE)
-def archive_source(registry: Registry, result: CrawlResult, run_id: str, database_url: str, snapshots: Path) -> SourceReport:
-    report = archive_crawl(make_engine(database_url), registry, result, run_id=run_id, store=SnapshotStore(snapshots))
+def archive_source(
+    registry: Registry, result: CrawlResult, run_id: str, database_url: str, snapshots: Path
+) -> SourceReport:
+    report = archive_crawl(
+        make_engine(database_url), registry, result, run_id=run_id, store=SnapshotStore(snapshots)
+    )
     get_run_logger().info(
-        "%s: %s, %d items, %d new, %d amended", report.source_id, report.status, report.items, report.new, report.amended
+        "%s: %s, %d items, %d new, %d amended",
+        report.source_id,
+        report.status,
+        report.items,
+        report.new,
+        report.amended,
     )
     return report
 
@@ -108,7 +121,10 @@ def policywatch_run(
     for source in registry.enabled(only):
         previous = last_on_host.get(_host(source))
         future = crawl_source.submit(
-            source, run_dir, Path(sources_file) if sources_file else None, wait_for=[previous] if previous else []
+            source,
+            run_dir,
+            Path(sources_file) if sources_file else None,
+            wait_for=[previous] if previous else [],
         )
         last_on_host[_host(source)] = future
         futures.append(future)

@@ -96,7 +96,9 @@ def run(
     subscriptions: Annotated[
         Path | None, typer.Option("--subscriptions", help="YAML file of subscriptions to alert.")
     ] = None,
-    only: Annotated[list[str] | None, typer.Option("--only", help="Crawl only this source id (repeatable).")] = None,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Crawl only this source id (repeatable).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
 ) -> None:
     """Run one pass of crawl -> normalise -> version -> detect -> notify as a Prefect flow."""
@@ -126,24 +128,37 @@ def run(
     for report in summary["sources"]:
         style = {"ok": "green", "partial": "yellow"}.get(report["status"], "red")
         table.add_row(
-            report["source_id"], Text(report["status"], style=style), str(report["requests"]), str(report["items"]),
-            str(report["new"]), str(report["amended"]), str(len(report["faults"])), f"{report['duration_s']:.1f}",
+            report["source_id"],
+            Text(report["status"], style=style),
+            str(report["requests"]),
+            str(report["items"]),
+            str(report["new"]),
+            str(report["amended"]),
+            str(len(report["faults"])),
+            f"{report['duration_s']:.1f}",
         )
     console.print(table)
     for report in summary["sources"]:
         for fault in report["faults"][:10]:
-            console.print(f"  [yellow]{report['source_id']}[/] {fault['kind']}: {fault['detail']} ({fault['url']})",
-                          highlight=False, markup=True)
+            console.print(
+                f"  [yellow]{report['source_id']}[/] {fault['kind']}: {fault['detail']} ({fault['url']})",
+                highlight=False,
+                markup=True,
+            )
     delivery = summary["delivery"]
-    console.print(f"alerts: {summary['routed']} routed, {delivery.get('sent', 0)} sent, "
-                  f"{delivery.get('retrying', 0)} to retry, {delivery.get('failed', 0)} failed")
+    console.print(
+        f"alerts: {summary['routed']} routed, {delivery.get('sent', 0)} sent, "
+        f"{delivery.get('retrying', 0)} to retry, {delivery.get('failed', 0)} failed"
+    )
 
 
 def _parse_when(value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise _fail(f"{value!r} is not an ISO date or datetime (e.g. 2026-03-01 or 2026-03-01T09:00+08:00)", 2) from None
+        raise _fail(
+            f"{value!r} is not an ISO date or datetime (e.g. 2026-03-01 or 2026-03-01T09:00+08:00)", 2
+        ) from None
     if isinstance(parsed, datetime) and len(value) <= 10:
         parsed = datetime.combine(date.fromisoformat(value), time.max)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
@@ -176,8 +191,12 @@ def _change_json(change: Change, document: Document) -> dict[str, Any]:
 @app.command()
 def changes(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
-    since: Annotated[str | None, typer.Option("--since", help="Only changes detected at or after this ISO time.")] = None,
-    kind: Annotated[list[str] | None, typer.Option("--kind", help="Only this change kind (repeatable).")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only changes detected at or after this ISO time.")
+    ] = None,
+    kind: Annotated[
+        list[str] | None, typer.Option("--kind", help="Only this change kind (repeatable).")
+    ] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="At most this many changes.")] = None,
 ) -> None:
     """List detected changes, oldest first."""
@@ -192,8 +211,12 @@ def changes(
             table.add_column(column)
         for change, document in rows:
             table.add_row(
-                str(change.id), change.detected_at.strftime("%Y-%m-%d %H:%M"), change.kind, str(document.id),
-                document.doc_number or "", f"{document.title}\n[dim]{change.summary}[/]",
+                str(change.id),
+                change.detected_at.strftime("%Y-%m-%d %H:%M"),
+                change.kind,
+                str(document.id),
+                document.doc_number or "",
+                f"{document.title}\n[dim]{change.summary}[/]",
             )
         console.print(table)
 
@@ -218,21 +241,32 @@ def history(
                 "normaliser_version": v.normaliser_version,
                 "technical_upgrade": v.technical_upgrade,
                 "snapshot_ids": v.snapshot_ids,
-                "change": {"id": c.id, "kind": c.kind, "summary": c.summary} if (c := doc_changes.get(v.id)) else None,
+                "change": {"id": c.id, "kind": c.kind, "summary": c.summary}
+                if (c := doc_changes.get(v.id))
+                else None,
             }
             for v in versions
         ]
         if as_json:
-            print(json.dumps({"document": _document_json(document), "versions": entries}, ensure_ascii=False, indent=2))
+            print(
+                json.dumps(
+                    {"document": _document_json(document), "versions": entries}, ensure_ascii=False, indent=2
+                )
+            )
             return
-        console.print(f"[bold]{document.title}[/]  {document.doc_number or ''}\n{document.url}", highlight=False)
+        console.print(
+            f"[bold]{document.title}[/]  {document.doc_number or ''}\n{document.url}", highlight=False
+        )
         table = Table()
         for column in ("version", "first seen", "last seen", "change"):
             table.add_column(column)
         for entry in entries:
             change = entry["change"]
-            label = f"{change['kind']}: {change['summary']}" if change else (
-                "technical upgrade (newer normaliser)" if entry["technical_upgrade"] else "")
+            label = (
+                f"{change['kind']}: {change['summary']}"
+                if change
+                else ("technical upgrade (newer normaliser)" if entry["technical_upgrade"] else "")
+            )
             table.add_row(str(entry["version"]), entry["first_seen"][:19], entry["last_seen"][:19], label)
         console.print(table)
 
@@ -240,7 +274,9 @@ def history(
 @app.command()
 def show(
     doc: Annotated[str, typer.Argument(help="Archive id, siteId::businessId, or 文号.")],
-    at: Annotated[str | None, typer.Option("--at", help="Show the text as it was on this date (ISO).")] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", help="Show the text as it was on this date (ISO).")
+    ] = None,
     version: Annotated[int | None, typer.Option("--version", help="Show this version number.")] = None,
 ) -> None:
     """Print a document's canonical text (the latest, as of a date, or a given version)."""
@@ -252,16 +288,23 @@ def show(
         else:
             chosen = version_at(session, document.id, _parse_when(at) if at else datetime.now(UTC))
         if chosen is None:
-            raise _fail(f"document {document.id} has no version {'at ' + at if at else version}; "
-                        f"`policywatch history {document.id}` lists its versions", 1)
+            raise _fail(
+                f"document {document.id} has no version {'at ' + at if at else version}; "
+                f"`policywatch history {document.id}` lists its versions",
+                1,
+            )
         print(chosen.text)
 
 
 @app.command()
 def diff(
     doc: Annotated[str, typer.Argument(help="Archive id, siteId::businessId, or 文号.")],
-    from_version: Annotated[int | None, typer.Option("--from", help="Older version number (default: previous).")] = None,
-    to_version: Annotated[int | None, typer.Option("--to", help="Newer version number (default: latest).")] = None,
+    from_version: Annotated[
+        int | None, typer.Option("--from", help="Older version number (default: previous).")
+    ] = None,
+    to_version: Annotated[
+        int | None, typer.Option("--to", help="Newer version number (default: latest).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the clause changes as JSON.")] = False,
 ) -> None:
     """Clause-by-clause differences between two versions of a document."""
@@ -273,7 +316,9 @@ def diff(
         to_seq = to_version or newest
         from_seq = from_version or to_seq - 1
         if from_seq not in versions or to_seq not in versions:
-            raise _fail(f"document {document.id} has versions {sorted(versions)}; choose --from/--to among them", 1)
+            raise _fail(
+                f"document {document.id} has versions {sorted(versions)}; choose --from/--to among them", 1
+            )
         result = diff_texts(versions[from_seq].text, versions[to_seq].text)
         if as_json:
             print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
@@ -303,6 +348,13 @@ def sources(source_file: SourcesOption = None) -> None:
     for column in ("id", "name", "level", "district", "spider", "enabled", "base_url"):
         table.add_column(column)
     for source in registry.sources:
-        table.add_row(source.id, source.name, source.level, source.district or "", source.spider or "—",
-                      "yes" if source.enabled and source.spider else "no", source.base_url)
+        table.add_row(
+            source.id,
+            source.name,
+            source.level,
+            source.district or "",
+            source.spider or "—",
+            "yes" if source.enabled and source.spider else "no",
+            source.base_url,
+        )
     console.print(table)

@@ -99,8 +99,14 @@ def record_version(
         select(Document).where(Document.source_id == doc.source, Document.native_id == doc.native_id)
     ).first()
     if document is None:
-        document = Document(source_id=doc.source, native_id=doc.native_id, title=doc.title, url=doc.url,
-                            first_seen=seen_at, last_seen=seen_at)
+        document = Document(
+            source_id=doc.source,
+            native_id=doc.native_id,
+            title=doc.title,
+            url=doc.url,
+            first_seen=seen_at,
+            last_seen=seen_at,
+        )
     document.title, document.url, document.doc_number = doc.title, doc.url, doc.doc_number
     document.agency, document.district, document.level = doc.agency, doc.district, doc.level
     document.published, document.status = doc.published, doc.status

@@ -34,7 +34,11 @@ def find_document(session: Session, ref: str) -> Document:
 
 
 def list_changes(
-    session: Session, *, since: datetime | None = None, kinds: list[str] | None = None, limit: int | None = None
+    session: Session,
+    *,
+    since: datetime | None = None,
+    kinds: list[str] | None = None,
+    limit: int | None = None,
 ) -> list[tuple[Change, Document]]:
     query = select(Change, Document).join(Document, col(Change.document_id) == Document.id)
     if since is not None:
@@ -48,11 +52,17 @@ def list_changes(
 
 
 def versions_of(session: Session, document_id: int) -> list[Version]:
-    return list(session.exec(select(Version).where(Version.document_id == document_id).order_by(col(Version.seq))).all())
+    return list(
+        session.exec(
+            select(Version).where(Version.document_id == document_id).order_by(col(Version.seq))
+        ).all()
+    )
 
 
 def changes_of(session: Session, document_id: int) -> list[Change]:
-    return list(session.exec(select(Change).where(Change.document_id == document_id).order_by(col(Change.id))).all())
+    return list(
+        session.exec(select(Change).where(Change.document_id == document_id).order_by(col(Change.id))).all()
+    )
 
 
 def version_at(session: Session, document_id: int, when: datetime) -> Version | None:

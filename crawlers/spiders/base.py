@@ -54,7 +54,9 @@ class PolicySpider(scrapy.Spider):
     def closed(self, reason: str) -> None:
         # City Bureau's rule: a source that yields nothing is failing, not "nothing new".
         if self.items_seen == 0:
-            self.record_fault(Fault("empty", self.source.base_url, f"no document extracted (close: {reason})"))
+            self.record_fault(
+                Fault("empty", self.source.base_url, f"no document extracted (close: {reason})")
+            )
         assert self.crawler.stats is not None
         stats = self.crawler.stats.get_stats()
         started = stats.get("start_time")

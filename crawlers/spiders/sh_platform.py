@@ -64,7 +64,9 @@ def replay_item(
     list_body, detail_body = bodies
     business_id = native_id.partition("::")[2]
     records = json.loads(list_body).get("data", {}).get("records", [])
-    record = next((r for r in records if str(r.get("businessId")) == business_id), {"businessId": business_id})
+    record = next(
+        (r for r in records if str(r.get("businessId")) == business_id), {"businessId": business_id}
+    )
     detail = json.loads(detail_body)["data"]
     return item_from_payloads(record, detail, source=source, snapshot_ids=snapshot_ids)
 
@@ -72,7 +74,9 @@ def replay_item(
 class ShPlatformSpider(PolicySpider):
     name = "sh-platform"
 
-    def _api_request(self, path: str, payload: dict[str, Any], callback: Any, **cb_kwargs: Any) -> JsonRequest:
+    def _api_request(
+        self, path: str, payload: dict[str, Any], callback: Any, **cb_kwargs: Any
+    ) -> JsonRequest:
         return JsonRequest(
             self.source.url(path),
             data=payload,
@@ -84,7 +88,9 @@ class ShPlatformSpider(PolicySpider):
 
     def page_request(self, site_id: str, page_no: int) -> JsonRequest:
         payload = {"siteIdList": [site_id], "pageNo": page_no, "pageSize": self.source.page_size}
-        return self._api_request("/gwk/policy/page", payload, self.parse_page, site_id=site_id, page_no=page_no)
+        return self._api_request(
+            "/gwk/policy/page", payload, self.parse_page, site_id=site_id, page_no=page_no
+        )
 
     async def start(self) -> AsyncIterator[JsonRequest]:
         for site_id in self.source.site_ids:
@@ -98,12 +104,19 @@ class ShPlatformSpider(PolicySpider):
         # Page 1 of a site must list something; later pages may be empty only past the last page.
         records, fault = expect_list(data, "records", response.url, at_least=1 if page_no == 1 else 0)
         if fault:
-            self.record_fault(Fault(fault.kind, fault.url, f"siteId {site_id} page {page_no}: {fault.detail}"))
+            self.record_fault(
+                Fault(fault.kind, fault.url, f"siteId {site_id} page {page_no}: {fault.detail}")
+            )
         for record in records:
             if not isinstance(record, dict) or not record.get("businessId"):
-                self.record_fault(Fault("layout", response.url, f"record without businessId: {record!r:.200}"))
+                self.record_fault(
+                    Fault("layout", response.url, f"record without businessId: {record!r:.200}")
+                )
                 continue
-            payload = {"siteId": str(record.get("siteId") or site_id), "businessId": str(record["businessId"])}
+            payload = {
+                "siteId": str(record.get("siteId") or site_id),
+                "businessId": str(record["businessId"]),
+            }
             yield self._api_request(
                 "/gwk/policy/detail",
                 payload,
@@ -115,7 +128,9 @@ class ShPlatformSpider(PolicySpider):
         if isinstance(total_pages, int) and page_no < total_pages and records:
             yield self.page_request(site_id, page_no + 1)
 
-    def parse_detail(self, response: Response, record: dict[str, Any], list_snapshot: str) -> Iterator[PolicyItem]:
+    def parse_detail(
+        self, response: Response, record: dict[str, Any], list_snapshot: str
+    ) -> Iterator[PolicyItem]:
         data, fault = json_payload(response)
         if data is None:
             self.record_fault(fault)  # type: ignore[arg-type]

@@ -53,17 +53,25 @@ def test_user_file_can_disable_a_source(tmp_path: Path) -> None:
 
 def test_every_request_url_is_built_from_base_url(tmp_path: Path) -> None:
     path = write(tmp_path, "sources:\n  - id: sh-platform\n    base_url: http://127.0.0.1:9/\n")
-    assert load_registry(path).get("sh-platform").url("/gwk/policy/page") == "http://127.0.0.1:9/gwk/policy/page"
+    assert (
+        load_registry(path).get("sh-platform").url("/gwk/policy/page") == "http://127.0.0.1:9/gwk/policy/page"
+    )
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("sources:\n  - id: sh-platform\n    base_url: http://mirror.example/some/path\n", "scheme + host only"),
+        (
+            "sources:\n  - id: sh-platform\n    base_url: http://mirror.example/some/path\n",
+            "scheme + host only",
+        ),
         ("sources:\n  - id: sh-platform\n    colour: red\n", "unknown field(s) colour"),
         ("sources:\n  - id: sh-platform\n    page_size: yes\n", "wrong type"),
-        ("sources:\n  - id: new-one\n    name: x\n    level: district\n    district: atlantis\n"
-         "    base_url: https://x.example\n", "unknown district"),
+        (
+            "sources:\n  - id: new-one\n    name: x\n    level: district\n    district: atlantis\n"
+            "    base_url: https://x.example\n",
+            "unknown district",
+        ),
         ("sources:\n  - id: new-one\n    name: x\n    base_url: https://x.example\n", "missing `level`"),
         ("sources:\n  - id: sh-platform\n    download_delay: 0.1\n", "below 1 s"),
         ("sources: [\n", "not valid YAML"),
@@ -72,7 +80,7 @@ def test_every_request_url_is_built_from_base_url(tmp_path: Path) -> None:
 )
 def test_bad_user_file_is_refused_with_file_and_reason(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path, text)
-    with pytest.raises(RegistryError, match="sources.yaml") as info:
+    with pytest.raises(RegistryError, match=r"sources\.yaml") as info:
         load_registry(path)
     assert message in str(info.value)
 
