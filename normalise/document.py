@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,7 @@ NORMALISER_VERSION = 1
 # Metadata that is part of a version's identity: a change here is a change of the document.
 # Everything else (summary, view counts, list position) is context and never makes a version.
 IDENTITY_FIELDS = ("title", "doc_number", "agency", "status")
+_WHITESPACE = re.compile(r"\s+")
 
 
 @dataclass
@@ -42,6 +44,11 @@ class NormalisedDocument:
 
     @property
     def content_hash(self) -> str:
-        """sha256 over canonical text and identity metadata: equal hashes mean no revision."""
-        payload = json.dumps({"text": self.text, **self.identity()}, ensure_ascii=False, sort_keys=True)
+        """sha256 over canonical text and identity metadata: equal hashes mean no revision.
+
+        Whitespace and line boundaries are left out of the hash: a paragraph split or joined
+        differently by a CMS (reflow) is not a revision; the wording is.
+        """
+        wording = _WHITESPACE.sub("", self.text)
+        payload = json.dumps({"text": wording, **self.identity()}, ensure_ascii=False, sort_keys=True)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()

@@ -56,8 +56,6 @@ _DOC_NUMBER_LINE = re.compile(DOC_NUMBER_PATTERN)
 _ORGANISATION_LINE = re.compile(
     r"[\u4e00-\u9fff（）]{1,30}(?:人民政府|政府|委员会|办公室|办事处|局|委|办|厅|院|中心|小组)"
 )
-_CLAUSE_PUNCTUATION = re.compile(r"[，。；：！？,;:!?]")
-_HEADING_MAX_CHARS = 30
 
 
 def fold_width(s: str) -> str:
@@ -84,9 +82,10 @@ def reflow(lines: Iterable[str]) -> list[str]:
     Line breaks inside one HTML block (``<br>``) and in PDF or plain text are layout, not content.
     A line is joined to the next when it does not end a sentence (。！？；：…, or "." after a Han
     character; closing quotes or brackets may follow) and the next line does not start a clause
-    or item (第X条/章, 一、, （一）, 1., （1）, ①, 附件). Date lines, 文号 lines and short headings
-    (an item marker without clause punctuation) always stand alone, and consecutive organisation
-    names (a signature block) are not merged. Blank lines are ignored: PDF page breaks put them in
+    or item (第X条/章, 一、, （一）, 1., （1）, ①, 附件). Date lines and 文号 lines always stand alone,
+    and consecutive organisation names (a signature block) are not merged. A short heading followed by
+    text inside one block is joined to it: a break inside a heading ("二、基本<br>原则") is far more
+    common in CMS output than a heading and its text sharing one block. Blank lines are ignored: PDF page breaks put them in
     mid-sentence. Expects lines that went through ``fold_width`` and ``collapse_whitespace``.
     """
     paragraphs: list[str] = []
@@ -109,11 +108,7 @@ def _continues(previous: str, line: str) -> bool:
 
 
 def _stands_alone(line: str) -> bool:
-    if _DATE_LINE.fullmatch(line) or _DOC_NUMBER_LINE.fullmatch(line):
-        return True
-    return bool(
-        _ITEM_START.match(line) and len(line) <= _HEADING_MAX_CHARS and not _CLAUSE_PUNCTUATION.search(line)
-    )
+    return bool(_DATE_LINE.fullmatch(line) or _DOC_NUMBER_LINE.fullmatch(line))
 
 
 def _join(previous: str, line: str) -> str:

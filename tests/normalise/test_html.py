@@ -17,29 +17,35 @@ from tests.normalise.corpus import CHANGNING_SEED, body_html, paragraphs
 
 SEED = paragraphs(CHANGNING_SEED.read_text(encoding="utf-8"))
 SEED_TEXT = html_to_text(body_html(SEED))
-_FULL_WIDTH = str.maketrans("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
-                            "０１２３４５６７８９ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ"
-                            "ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ")
+_FULL_WIDTH = str.maketrans(
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "０１２３４５６７８９ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ"
+    "ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ",
+)
 _NUMBER_BETWEEN_HAN = re.compile(r"(?<=[\u4e00-\u9fff])(\d+)(?=[\u4e00-\u9fff])")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def whitespace_html(paras: list[str]) -> str:
     """Body HTML with U+3000 indents, &nbsp; after commas, spaces around numbers, newlines in the source."""
+
     def noisy(paragraph: str) -> str:
         text = escape(_NUMBER_BETWEEN_HAN.sub(r" \1 ", paragraph))
         text = text.replace("，", "，&nbsp; ").replace("\n", "<br>\n      ")
         return f"\n    <p>\n      \u3000\u3000{text}&nbsp;\n    </p>"
+
     return '<div class="TRS_Editor">' + "".join(map(noisy, paras)) + "\n</div>\n"
 
 
 def soft_breaks(paras: list[str]) -> list[str]:
     """A line break (rendered as <br>) in mid-sentence: three characters after the first comma."""
+
     def broken(paragraph: str) -> str:
         cut = paragraph.find("，") + 3
         if cut < 3 or not (_HAN.match(paragraph[cut - 1]) and _HAN.match(paragraph[cut])):
             return paragraph
         return paragraph[:cut] + "\n" + paragraph[cut:]
+
     return [broken(paragraph) for paragraph in paras]
 
 
@@ -60,6 +66,7 @@ def replace_once(old: str, new: str) -> Callable[[list[str]], list[str]]:
         text = "\n\n".join(paras)
         assert old in text
         return paragraphs(text.replace(old, new, 1))
+
     return edit
 
 
@@ -111,20 +118,26 @@ def test_headings_are_prefixed_with_their_level() -> None:
 
 
 def test_table_cells_are_joined_with_a_bar() -> None:
-    html = ("<table><tr><th>序号</th><th>文号</th></tr>"
-            "<tr><td><p>1</p></td><td>沪建交﹝2013﹞201号</td></tr></table>")
+    html = (
+        "<table><tr><th>序号</th><th>文号</th></tr>"
+        "<tr><td><p>1</p></td><td>沪建交﹝2013﹞201号</td></tr></table>"
+    )
     assert html_to_text(html) == "序号 | 文号\n1 | 沪建交﹝2013﹞201号"
 
 
 def test_layout_table_keeps_paragraphs() -> None:
-    html = ("<table><tr><td><table><tr><td><p>第一条 目的。</p><p>第二条 范围。</p></td></tr></table></td>"
-            "<td>导航</td></tr></table>")
+    html = (
+        "<table><tr><td><table><tr><td><p>第一条 目的。</p><p>第二条 范围。</p></td></tr></table></td>"
+        "<td>导航</td></tr></table>"
+    )
     assert html_to_text(html).splitlines() == ["第一条目的。", "第二条范围。", "导航"]
 
 
 def test_malformed_html_still_gives_the_text() -> None:
-    html = ("<div><p>第一条　本办法适用于本市。</div></div><span><p>第二条　市生态环境局负责实施。</span>"
-            "<p>第三条　本办法自2024年9月1日起实施<b>，有效期至2029年8月31日。")
+    html = (
+        "<div><p>第一条　本办法适用于本市。</div></div><span><p>第二条　市生态环境局负责实施。</span>"
+        "<p>第三条　本办法自2024年9月1日起实施<b>，有效期至2029年8月31日。"
+    )
     assert html_to_text(html).splitlines() == [
         "第一条本办法适用于本市。",
         "第二条市生态环境局负责实施。",
@@ -133,9 +146,11 @@ def test_malformed_html_still_gives_the_text() -> None:
 
 
 def test_script_style_and_form_controls_are_dropped() -> None:
-    html = ("<style>p{color:red}</style><script>var t='正文';</script><noscript>请启用脚本</noscript>"
-            "<iframe src='x'>框架</iframe><form><input value='搜索'><button>搜索</button></form>"
-            "<p>特此通知。</p>")
+    html = (
+        "<style>p{color:red}</style><script>var t='正文';</script><noscript>请启用脚本</noscript>"
+        "<iframe src='x'>框架</iframe><form><input value='搜索'><button>搜索</button></form>"
+        "<p>特此通知。</p>"
+    )
     assert html_to_text(html) == "特此通知。"
 
 

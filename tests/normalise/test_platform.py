@@ -155,3 +155,15 @@ def test_without_district_the_level_is_municipal() -> None:
 def test_town_and_subdistrict_bodies_are_town_level(agency: str) -> None:
     document = normalise_item(make_item(agency=agency), district="pudong")
     assert document.level == "town"
+
+
+def test_paragraphs_split_differently_hash_the_same() -> None:
+    split = make_item(body_html="<p>第一条 为规范本市建设用地</p><p>土壤污染责任人认定工作，制定本办法。</p>")
+    joined = make_item(body_html="<p>第一条 为规范本市建设用地土壤污染责任人认定工作，制定本办法。</p>")
+    assert normalise(split).content_hash == normalise(joined).content_hash
+
+
+def test_a_changed_word_changes_the_hash() -> None:
+    before = make_item(body_html="<p>第一条 为规范本市建设用地土壤污染责任人认定工作。</p>")
+    after = make_item(body_html="<p>第一条 为规范本市建设用地土壤污染责任人认定活动。</p>")
+    assert normalise(before).content_hash != normalise(after).content_hash

@@ -58,7 +58,7 @@ def test_reflow_joins_ocr_hard_wraps_into_paragraphs() -> None:
         "三中全会精神，按照十二届市委五次全会部署，进一步加大招商引资统筹力度，创新招商方式，完善招商政策，"
         "推动招商和服务一体化建设，规范招商行为，现提出如下措施:",
         "一、加大重点领域招商引资力度",
-        "1.聚焦服务国家重大战略。聚焦上海“五个中心\"建设、",
+        '1.聚焦服务国家重大战略。聚焦上海“五个中心"建设、',
     ]
 
 
@@ -79,8 +79,15 @@ def test_reflow_keeps_break_after_sentence_end(ending: str) -> None:
 @pytest.mark.parametrize(
     "item",
     [
-        "第二条本办法适用于本市", "第三章监督管理", "二、基本原则和要求", "（二）有利于更好培育",
-        "(二)大商务集聚", "2.提升特色产业集群能级", "2、提升能级", "（2）航空及运输服务业", "②支持开展",
+        "第二条本办法适用于本市",
+        "第三章监督管理",
+        "二、基本原则和要求",
+        "（二）有利于更好培育",
+        "(二)大商务集聚",
+        "2.提升特色产业集群能级",
+        "2、提升能级",
+        "（2）航空及运输服务业",
+        "②支持开展",
         "附件：延长有效期的文件目录",
     ],
 )
@@ -95,20 +102,21 @@ def test_reflow_does_not_take_a_decimal_number_for_an_item() -> None:
 
 def test_reflow_keeps_date_line_alone() -> None:
     assert reflow(["上海市规划和自然资源局", "2026年8月17日", "附"]) == [
-        "上海市规划和自然资源局", "2026年8月17日", "附"
+        "上海市规划和自然资源局",
+        "2026年8月17日",
+        "附",
     ]
 
 
 def test_reflow_keeps_doc_number_line_alone() -> None:
     assert reflow(["长发改规〔2024〕4号", "关于印发《长宁区加快构建现代化产业体系"]) == [
-        "长发改规〔2024〕4号", "关于印发《长宁区加快构建现代化产业体系"
+        "长发改规〔2024〕4号",
+        "关于印发《长宁区加快构建现代化产业体系",
     ]
 
 
-def test_reflow_keeps_short_heading_apart_from_its_body() -> None:
-    assert reflow(["一、总体要求", "以习近平新时代中国特色社会主义思想为指导"]) == [
-        "一、总体要求", "以习近平新时代中国特色社会主义思想为指导"
-    ]
+def test_reflow_joins_a_break_inside_a_heading() -> None:
+    assert reflow(["第八条（房屋置换协", "议主体的确定）"]) == ["第八条（房屋置换协议主体的确定）"]
 
 
 def test_reflow_keeps_signature_lines_apart() -> None:
