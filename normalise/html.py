@@ -14,13 +14,55 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from normalise.text import collapse_whitespace, fold_width, reflow
 
 _DROPPED_TAGS = (
-    "head", "script", "style", "noscript", "iframe", "template", "button", "input", "select", "textarea",
+    "head",
+    "script",
+    "style",
+    "noscript",
+    "iframe",
+    "template",
+    "button",
+    "input",
+    "select",
+    "textarea",
 )
-_BLOCK_TAGS = frozenset({
-    "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "div", "dl", "dt",
-    "fieldset", "figcaption", "figure", "footer", "form", "header", "hr", "html", "li", "main", "nav", "ol",
-    "p", "pre", "section", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
-})
+_BLOCK_TAGS = frozenset(
+    {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "caption",
+        "center",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "header",
+        "hr",
+        "html",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    }
+)
 _HEADING_LEVELS = {f"h{level}": level for level in range(1, 7)}
 # ASP.NET WebForms pages wrap the whole page in one <form>: only forms without document content are chrome.
 _CONTENT_TAGS = ("p", "table", "article", *_HEADING_LEVELS)

@@ -33,12 +33,19 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One `prefect server start` for the whole session: runs connect to it instead of each starting one."""
     home = tmp_path_factory.mktemp("prefect-home")
     port = free_port()
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "DO_NOT_TRACK": "1", "PREFECT_UI_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "PREFECT_UI_ENABLED": "false",
+    }
     log = (home / "server.log").open("wb")
     server = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     api = f"http://127.0.0.1:{port}/api"
     deadline = time.monotonic() + 120
@@ -93,9 +100,15 @@ class Workspace:
             env["POLICYWATCH_FAILPOINTS"] = failpoints
         return env
 
-    def policywatch(self, *args: str, failpoints: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def policywatch(
+        self, *args: str, failpoints: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         completed = subprocess.run(
-            [*POLICYWATCH, *args], env=self.env(failpoints), capture_output=True, text=True, timeout=600,
+            [*POLICYWATCH, *args],
+            env=self.env(failpoints),
+            capture_output=True,
+            text=True,
+            timeout=600,
             cwd=self.root,
         )
         if check and completed.returncode != 0:
@@ -105,7 +118,9 @@ class Workspace:
             )
         return completed
 
-    def run(self, *extra: str, failpoints: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *extra: str, failpoints: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         args = ["run", "--sources", str(self.sources), *extra]
         if self.subscriptions:
             args += ["--subscriptions", str(self.subscriptions)]
@@ -125,8 +140,14 @@ def platform_sources_file(path: Path, site: TestSite) -> Path:
     """The built-in sh-platform entry pointed at the test site, fast and with small pages."""
     site_ids = sorted({doc["siteId"] for doc in documents()})
     entry = {
-        "id": "sh-platform", "base_url": site.base_url, "site_ids": site_ids, "page_size": 2,
-        "download_delay": 0, "download_timeout": 3, "retries": 1, "retry_backoff": 0.2,
+        "id": "sh-platform",
+        "base_url": site.base_url,
+        "site_ids": site_ids,
+        "page_size": 2,
+        "download_delay": 0,
+        "download_timeout": 3,
+        "retries": 1,
+        "retry_backoff": 0.2,
     }
     path.write_text(yaml.safe_dump({"sources": [entry]}, allow_unicode=True), encoding="utf-8")
     return path

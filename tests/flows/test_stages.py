@@ -43,9 +43,13 @@ def write_crawl(root: Path, store: SnapshotStore, run_id: str, step: str, regist
     source = registry.get("sh-platform")
     for document in documents(step):
         record = {k: v for k, v in document.items() if k != "txt"}
-        list_sha = store.put(json.dumps({"code": 0, "data": {"records": [record]}}, ensure_ascii=False).encode())
+        list_sha = store.put(
+            json.dumps({"code": 0, "data": {"records": [record]}}, ensure_ascii=False).encode()
+        )
         detail_sha = store.put(json.dumps({"code": 0, "data": document}, ensure_ascii=False).encode())
-        output.add_item(item_from_payloads(record, document, source=source, snapshot_ids=[list_sha, detail_sha]))
+        output.add_item(
+            item_from_payloads(record, document, source=source, snapshot_ids=[list_sha, detail_sha])
+        )
     output.write_stats(CrawlStats(requests=9, responses=9, items=8, finished_at="2026-03-01T08:00:00+00:00"))
     output.write_result(exit_code=0, duration_s=1.0)
     return output.directory
@@ -63,20 +67,28 @@ def changes(engine: Engine) -> list[Change]:
         return list(session.exec(select(Change).order_by(Change.id)).all())
 
 
-def test_first_crawl_archives_every_document_as_new(archive: Engine, registry: Registry, tmp_path: Path) -> None:
+def test_first_crawl_archives_every_document_as_new(
+    archive: Engine, registry: Registry, tmp_path: Path
+) -> None:
     report = archive_step(archive, registry, tmp_path, "r1", "1-initial")
     assert (report.items, report.new, report.amended, report.status) == (8, 8, 0, "ok")
     assert [c.kind for c in changes(archive)] == ["new"] * 8
 
 
-def test_district_comes_from_the_platform_site_id(archive: Engine, registry: Registry, tmp_path: Path) -> None:
+def test_district_comes_from_the_platform_site_id(
+    archive: Engine, registry: Registry, tmp_path: Path
+) -> None:
     archive_step(archive, registry, tmp_path, "r1", "1-initial")
     with session_scope(archive) as session:
-        changning = session.exec(select(Document).where(Document.native_id.endswith(AMENDMENT.business_id))).one()
+        changning = session.exec(
+            select(Document).where(Document.native_id.endswith(AMENDMENT.business_id))
+        ).one()
         assert (changning.district, changning.level) == ("changning", "district")
 
 
-def test_noise_only_makes_no_version_and_no_change(archive: Engine, registry: Registry, tmp_path: Path) -> None:
+def test_noise_only_makes_no_version_and_no_change(
+    archive: Engine, registry: Registry, tmp_path: Path
+) -> None:
     archive_step(archive, registry, tmp_path, "r1", "1-initial")
     report = archive_step(archive, registry, tmp_path, "r2", "2-noise")
     assert (report.new, report.amended) == (0, 0)
@@ -98,7 +110,9 @@ def test_amended_clause_is_one_change_with_old_and_new_amount(
     assert "1000" in amended.summary and "500" in amended.summary
 
 
-def test_archiving_the_same_crawl_twice_changes_nothing(archive: Engine, registry: Registry, tmp_path: Path) -> None:
+def test_archiving_the_same_crawl_twice_changes_nothing(
+    archive: Engine, registry: Registry, tmp_path: Path
+) -> None:
     archive_step(archive, registry, tmp_path, "r1", "1-initial")
     archive_step(archive, registry, tmp_path, "r1", "1-initial")
     assert len(changes(archive)) == 8

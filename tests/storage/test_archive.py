@@ -22,9 +22,17 @@ T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
 def doc(text: str = "第一条 给予不超过1000万元支持。", **changes: object) -> NormalisedDocument:
     base = NormalisedDocument(
-        source="sh-platform", native_id="0074::007477151", url="https://example/doc", title="实施意见（试行）",
-        text=text, doc_number="长发改规〔2024〕4号", agency="长宁区发展和改革委员会", status="有效",
-        district="changning", level="district", snapshot_ids=["a" * 64, "b" * 64],
+        source="sh-platform",
+        native_id="0074::007477151",
+        url="https://example/doc",
+        title="实施意见（试行）",
+        text=text,
+        doc_number="长发改规〔2024〕4号",
+        agency="长宁区发展和改革委员会",
+        status="有效",
+        district="changning",
+        level="district",
+        snapshot_ids=["a" * 64, "b" * 64],
     )
     return dataclasses.replace(base, **changes)
 
@@ -90,8 +98,11 @@ def test_newer_normaliser_output_equal_to_renormalised_old_is_a_technical_upgrad
 def test_newer_normaliser_with_a_real_edit_diffs_against_the_renormalised_old(archive: Engine) -> None:
     record(archive, doc("第一条 给予不超过 1000 万元支持。"))
     renormalised_old = doc(normaliser_version=99)
-    outcome = record(archive, doc("第一条 给予不超过500万元支持。", normaliser_version=99),
-                     renormalise=lambda version, document: renormalised_old)
+    outcome = record(
+        archive,
+        doc("第一条 给予不超过500万元支持。", normaliser_version=99),
+        renormalise=lambda version, document: renormalised_old,
+    )
     assert not outcome.technical_upgrade
     assert outcome.baseline_text == "第一条 给予不超过1000万元支持。"
 
@@ -100,16 +111,29 @@ def test_a_change_is_recorded_once_per_document_version_and_kind(archive: Engine
     outcome = record(archive, doc())
     for _ in range(2):
         with session_scope(archive) as session:
-            record_change(session, Change(document_id=outcome.document.id, kind="new",
-                                          to_version_id=outcome.version.id, summary="新文件", detected_at=T0))
+            record_change(
+                session,
+                Change(
+                    document_id=outcome.document.id,
+                    kind="new",
+                    to_version_id=outcome.version.id,
+                    summary="新文件",
+                    detected_at=T0,
+                ),
+            )
     with session_scope(archive) as session:
         assert len(session.exec(select(Change)).all()) == 1
 
 
 def test_unique_constraint_refuses_a_duplicate_change_even_without_the_helper(archive: Engine) -> None:
     outcome = record(archive, doc())
-    row = {"document_id": outcome.document.id, "kind": "new", "to_version_id": outcome.version.id,
-           "summary": "x", "detected_at": T0}
+    row = {
+        "document_id": outcome.document.id,
+        "kind": "new",
+        "to_version_id": outcome.version.id,
+        "summary": "x",
+        "detected_at": T0,
+    }
     with session_scope(archive) as session:
         session.add(Change(**row))
     with pytest.raises(IntegrityError), session_scope(archive) as session:
@@ -161,8 +185,16 @@ def test_changes_are_listed_oldest_first_and_filtered(archive: Engine) -> None:
     second = record(archive, doc("第一条 给予不超过500万元支持。"), seen_at=T0 + timedelta(days=1))
     with session_scope(archive) as session:
         for outcome, kind, when in ((first, "new", T0), (second, "amended", T0 + timedelta(days=1))):
-            record_change(session, Change(document_id=outcome.document.id, kind=kind,
-                                          to_version_id=outcome.version.id, summary=kind, detected_at=when))
+            record_change(
+                session,
+                Change(
+                    document_id=outcome.document.id,
+                    kind=kind,
+                    to_version_id=outcome.version.id,
+                    summary=kind,
+                    detected_at=when,
+                ),
+            )
     with session_scope(archive) as session:
         assert [c.kind for c, _ in list_changes(session)] == ["new", "amended"]
         assert [c.kind for c, _ in list_changes(session, since=T0 + timedelta(hours=1))] == ["amended"]
