@@ -86,7 +86,8 @@ def reflow(lines: Iterable[str]) -> list[str]:
     and consecutive organisation names (a signature block) are not merged. A short heading followed by
     text inside one block is joined to it: a break inside a heading ("二、基本<br>原则") is far more
     common in CMS output than a heading and its text sharing one block. Blank lines are ignored: PDF
-    page breaks put them in mid-sentence. Expects lines that went through ``fold_width`` and ``collapse_whitespace``.
+    page breaks put them in mid-sentence. Expects lines that went through ``fold_width`` and
+    ``collapse_whitespace``.
     """
     paragraphs: list[str] = []
     for line in lines:
