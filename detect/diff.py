@@ -8,6 +8,7 @@ characters are compared only inside paragraphs that changed, each comparison und
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -225,7 +226,52 @@ def _modified(path: str, before: str, after: str, timeout: float) -> ClauseChang
     if time.perf_counter() - started >= timeout:
         return ClauseChange(path, "modified", before, after, coarse=True)
     dmp.diff_cleanupSemantic(diffs)
-    return ClauseChange(path, "modified", before, after, [(op, text) for op, text in diffs])
+    return ClauseChange(path, "modified", before, after, whole_numbers([(op, text) for op, text in diffs]))
+
+
+_LEADING_DIGITS = re.compile(r"^[\d.,]*\d")
+_TRAILING_DIGITS = re.compile(r"\d[\d.,]*$")
+
+
+def whole_numbers(fragments: list[Fragment]) -> list[Fragment]:
+    """Widen every edit that cuts through a number to the whole number.
+
+    A character diff of 1000 -> 500 is "10" -> "5" followed by an equal "00"; a reader (and a value
+    comparison) needs "1000" -> "500".
+    """
+    result: list[Fragment] = []
+    k = 0
+    while k < len(fragments):
+        if fragments[k][0] == 0:
+            result.append(fragments[k])
+            k += 1
+            continue
+        end = k
+        while end < len(fragments) and fragments[end][0] != 0:
+            end += 1
+        deleted = "".join(text for op, text in fragments[k:end] if op == -1)
+        inserted = "".join(text for op, text in fragments[k:end] if op == 1)
+        edges = [text for text in (deleted, inserted) if text]
+        head = tail = ""
+        if result and any(text[0].isdigit() for text in edges):
+            match = _TRAILING_DIGITS.search(result[-1][1])
+            if match:
+                head = match.group()
+                result[-1] = (0, result[-1][1][: match.start()])
+        following = fragments[end][1] if end < len(fragments) else ""
+        if following and any(text[-1].isdigit() for text in edges):
+            match = _LEADING_DIGITS.match(following)
+            if match:
+                tail = match.group()
+                fragments = [*fragments[:end], (0, following[match.end() :]), *fragments[end + 1 :]]
+        if result and not result[-1][1]:
+            result.pop()
+        if deleted or head or tail:
+            result.append((-1, head + deleted + tail))
+        if inserted or head or tail:
+            result.append((1, head + inserted + tail))
+        k = end
+    return [(op, text) for op, text in result if text]
 
 
 def _describe(change: ClauseChange, context: int) -> list[str]:

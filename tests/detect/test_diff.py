@@ -4,7 +4,7 @@ import time
 import pytest
 
 from detect import diff as diff_module
-from detect.diff import ClauseChange, TextDiff, diff_texts
+from detect.diff import ClauseChange, TextDiff, diff_texts, whole_numbers
 from tests.detect.fixtures import expected, names_with_expectations, read_pair
 
 # A diff of these real revisions takes tens of milliseconds; whole-text character mode takes minutes.
@@ -128,3 +128,18 @@ def test_from_dict_rejects_an_unknown_op() -> None:
     data = {"path": "第一条", "op": "moved", "before": "a", "after": "a", "fragments": [], "coarse": False}
     with pytest.raises(ValueError, match="moved"):
         ClauseChange.from_dict(data)
+
+
+def test_an_edit_inside_a_number_is_widened_to_the_whole_number() -> None:
+    (change,) = diff_texts("给予单个项目不超过1000万元支持。", "给予单个项目不超过500万元支持。").changes
+    assert [(op, text) for op, text in change.fragments if op != 0] == [(-1, "1000"), (1, "500")]
+
+
+def test_whole_numbers_keeps_edits_away_from_numbers_as_they_are() -> None:
+    fragments = [(0, "有效期至2026年"), (-1, "十二"), (1, "六"), (0, "月31日")]
+    assert whole_numbers(fragments) == fragments
+
+
+def test_whole_numbers_widens_a_decimal() -> None:
+    fragments = [(0, "比例为1."), (-1, "5"), (1, "8"), (0, "%")]
+    assert whole_numbers(fragments) == [(0, "比例为"), (-1, "1.5"), (1, "1.8"), (0, "%")]
