@@ -30,7 +30,9 @@ def archive_state(database_url: str) -> ArchiveState:
         kind = {c.id: (native[c.document_id], c.kind) for c in changes}
         rows = session.exec(select(Outbox)).all()
         state = ArchiveState(
-            documents=tuple(sorted((d.source_id, d.native_id, d.title, d.doc_number, d.status) for d in documents)),
+            documents=tuple(
+                sorted((d.source_id, d.native_id, d.title, d.doc_number, d.status) for d in documents)
+            ),
             versions=tuple(sorted((native[v.document_id], v.seq, v.content_hash) for v in versions)),
             changes=tuple((native[c.document_id], c.kind, seq[c.to_version_id]) for c in changes),
             outbox=tuple(sorted((r.subscription, *kind[r.change_id], r.status) for r in rows)),

@@ -36,8 +36,12 @@ def webhook() -> Iterator[HTTPReceiver]:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def workspace(
-    request: pytest.FixtureRequest, tmp_path: Path, prefect_api: str, site: TestSite,
-    smtp: SMTPReceiver, webhook: HTTPReceiver,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    prefect_api: str,
+    site: TestSite,
+    smtp: SMTPReceiver,
+    webhook: HTTPReceiver,
 ) -> Workspace:
     database_url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
     workspace = make_workspace(tmp_path, database_url, prefect_api, site)
@@ -45,9 +49,12 @@ def workspace(
     subscriptions = {
         "subscriptions": [
             {"name": "everything", "urls": [webhook.url("json")]},
-            # format=text: the mail's text part is exactly the rendered message (see notifiers/README in tests).
-            {"name": "changning-team", "urls": [smtp.url(to="invest@changning.example") + "&format=text"],
-             "filters": {"districts": ["changning"]}},
+            # format=text: the text part of the mail is exactly the rendered message.
+            {
+                "name": "changning-team",
+                "urls": [smtp.url(to="invest@changning.example") + "&format=text"],
+                "filters": {"districts": ["changning"]},
+            },
         ]
     }
     workspace.subscriptions.write_text(yaml.safe_dump(subscriptions, allow_unicode=True), encoding="utf-8")
@@ -85,7 +92,9 @@ def test_new_then_noise_then_amendment_then_nothing(
     workspace.run()
     after = archive_state(workspace.database_url)
     new_changes = [c for c in after.changes if c not in state.changes]
-    assert [(native_id, kind) for native_id, kind, _ in new_changes] == [(f"0074::{AMENDMENT.business_id}", "amended")]
+    assert [(native_id, kind) for native_id, kind, _ in new_changes] == [
+        (f"0074::{AMENDMENT.business_id}", "amended")
+    ]
     alert = webhook.delivered[-1].json
     assert len(webhook.delivered) == len(all_documents) + 1
     assert "1000" in alert["message"] and "500" in alert["message"]
