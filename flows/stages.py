@@ -20,10 +20,10 @@ from crawlers.registry import Registry
 from crawlers.runner import CrawlResult, load_crawl_result
 from crawlers.spiders import sh_platform
 from detect.changes import Snapshot, detect_change
-from normalise.document import NormalisedDocument
+from normalise.document import NORMALISER_VERSION, NormalisedDocument
 from normalise.platform import normalise_item
 from policywatch.failpoints import failpoint
-from storage.archive import open_crawl_run, record_change, record_fetches, record_version
+from storage.archive import latest_version, open_crawl_run, record_change, record_fetches, record_version
 from storage.db import session_scope
 from storage.models import Change, CrawlRun, Document, Version, utcnow
 from storage.snapshots import SnapshotMissing, SnapshotStore
@@ -155,6 +155,43 @@ def archive_crawl(
 
 def _identity_of(version: Version) -> dict[str, Any]:
     return {k: version.doc_metadata.get(k) for k in ("title", "doc_number", "agency", "status")}
+
+
+@dataclass
+class RenormaliseReport:
+    checked: int = 0
+    upgraded: int = 0
+    unavailable: int = 0
+    """Documents whose raw snapshots are missing or whose spider cannot replay them."""
+
+
+def renormalise_archive(engine: Engine, registry: Registry, store: SnapshotStore) -> RenormaliseReport:
+    """Re-derive every document made by an older normaliser from its raw snapshots alone.
+
+    A text that differs only because the normaliser changed is recorded as a technical upgrade: a new
+    version flagged as such, never a change, so nobody is alerted.
+    """
+    report = RenormaliseReport()
+    with session_scope(engine) as session:
+        for document in session.exec(select(Document).order_by(Document.id)).all():
+            assert document.id is not None
+            latest = latest_version(session, document.id)
+            if latest is None or latest.normaliser_version == NORMALISER_VERSION:
+                continue
+            report.checked += 1
+            redone = renormalise_version(latest, document, registry, store)
+            if redone is None:
+                report.unavailable += 1
+                continue
+            outcome = record_version(
+                session,
+                redone,
+                crawl_run_id=None,
+                seen_at=latest.last_seen,
+                renormalise=lambda *_, same=redone: same,
+            )
+            report.upgraded += outcome.technical_upgrade
+    return report
 
 
 def mark_crawled(engine: Engine, run_id: str, result: CrawlResult) -> None:

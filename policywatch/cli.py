@@ -37,6 +37,7 @@ from storage.queries import (
     version_by_seq,
     versions_of,
 )
+from storage.snapshots import SnapshotStore
 
 app = typer.Typer(
     help="policywatch: watch Shanghai government policy documents and alert teams when they change.",
@@ -337,6 +338,24 @@ def diff(
                 if clause.after:
                     line.append(clause.after, style="green underline")
             console.print(line)
+
+
+@app.command()
+def renormalise(sources_file: SourcesOption = None) -> None:
+    """Re-derive documents made by an older normaliser from their raw snapshots (technical upgrades)."""
+    from flows.stages import renormalise_archive
+
+    settings = load_settings()
+    with _user_errors():
+        registry = load_registry(sources_file)
+        engine = make_engine(settings.database_url)
+        upgrade(engine)
+        with console.status("Re-normalising from raw snapshots …"):
+            report = renormalise_archive(engine, registry, SnapshotStore(settings.snapshots_dir))
+    console.print(
+        f"{report.checked} document(s) made by an older normaliser; {report.upgraded} technical upgrade(s) "
+        f"recorded (no alerts); {report.unavailable} without usable raw snapshots"
+    )
 
 
 @app.command()

@@ -17,7 +17,8 @@ from crawlers.output import CrawlOutput, CrawlStats
 from crawlers.registry import Registry, load_registry
 from crawlers.runner import load_crawl_result
 from crawlers.spiders.sh_platform import item_from_payloads
-from flows.stages import archive_crawl, pending_crawls, renormalise_version
+from flows.stages import archive_crawl, pending_crawls, renormalise_archive, renormalise_version
+from normalise.document import NORMALISER_VERSION
 from storage.archive import sync_sources
 from storage.db import session_scope
 from storage.models import Change, CrawlRun, Document, Version
@@ -143,3 +144,30 @@ def test_crawls_left_by_a_killed_run_are_found_for_archiving(
     assert [(run_id, result.source_id, result.stats.items) for run_id, result in pending] == [
         ("killed", "sh-platform", 8)
     ]
+
+
+def test_renormalise_records_technical_upgrades_and_no_change(
+    archive: Engine, registry: Registry, tmp_path: Path
+) -> None:
+    archive_step(archive, registry, tmp_path, "r1", "1-initial")
+    with session_scope(archive) as session:  # as if an older normaliser had kept a view counter
+        for version in session.exec(select(Version)).all():
+            version.normaliser_version = NORMALISER_VERSION - 1
+            version.text += "\n阅读次数：12"
+            version.content_hash = "old-normaliser-" + version.content_hash[15:]
+            session.add(version)
+    report = renormalise_archive(archive, registry, SnapshotStore(tmp_path / "snapshots"))
+    assert (report.checked, report.upgraded, report.unavailable) == (8, 8, 0)
+    with session_scope(archive) as session:
+        upgrades = session.exec(select(Version).where(Version.seq == 2)).all()
+        assert len(upgrades) == 8 and all(v.technical_upgrade for v in upgrades)
+        assert all("阅读次数" not in v.text for v in upgrades)
+    assert [c.kind for c in changes(archive)] == ["new"] * 8
+
+
+def test_renormalise_leaves_current_documents_alone(
+    archive: Engine, registry: Registry, tmp_path: Path
+) -> None:
+    archive_step(archive, registry, tmp_path, "r1", "1-initial")
+    report = renormalise_archive(archive, registry, SnapshotStore(tmp_path / "snapshots"))
+    assert (report.checked, report.upgraded) == (0, 0)
