@@ -16,10 +16,13 @@ import yaml
 BUILTIN_REGISTRY = Path(__file__).with_name("sources.yaml")
 
 LEVELS = ("municipal", "district", "commission")
-DISTRICTS = (
-    "pudong", "huangpu", "jingan", "xuhui", "changning", "putuo", "hongkou", "yangpu",
-    "baoshan", "minhang", "jiading", "jinshan", "songjiang", "qingpu", "fengxian", "chongming",
-)  # fmt: skip
+# The 16 district ids fixed for users (subscription filters, registry entries) and their names.
+DISTRICTS: dict[str, str] = {
+    "pudong": "浦东新区", "huangpu": "黄浦区", "jingan": "静安区", "xuhui": "徐汇区",
+    "changning": "长宁区", "putuo": "普陀区", "hongkou": "虹口区", "yangpu": "杨浦区",
+    "baoshan": "宝山区", "minhang": "闵行区", "jiading": "嘉定区", "jinshan": "金山区",
+    "songjiang": "松江区", "qingpu": "青浦区", "fengxian": "奉贤区", "chongming": "崇明区",
+}  # fmt: skip
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 

@@ -13,6 +13,7 @@ from typing import Any, TypedDict
 
 from sqlmodel import Session
 
+from crawlers.registry import DISTRICTS
 from storage.models import Change, Document
 
 KIND_LABELS: dict[str, str] = {
@@ -28,24 +29,7 @@ KIND_LABELS: dict[str, str] = {
     "editorial": "文字调整",
 }
 
-DISTRICT_LABELS: dict[str, str] = {
-    "pudong": "浦东新区",
-    "huangpu": "黄浦区",
-    "jingan": "静安区",
-    "xuhui": "徐汇区",
-    "changning": "长宁区",
-    "putuo": "普陀区",
-    "hongkou": "虹口区",
-    "yangpu": "杨浦区",
-    "baoshan": "宝山区",
-    "minhang": "闵行区",
-    "jiading": "嘉定区",
-    "jinshan": "金山区",
-    "songjiang": "松江区",
-    "qingpu": "青浦区",
-    "fengxian": "奉贤区",
-    "chongming": "崇明区",
-}
+DISTRICT_LABELS = DISTRICTS
 
 LEVEL_LABELS: dict[str, str] = {"municipal": "市级", "district": "区级", "town": "街镇级"}
 
