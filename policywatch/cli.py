@@ -46,7 +46,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)  # one unbroken line per error, greppable in logs
 
 SourcesOption = Annotated[
     Path | None, typer.Option("--sources", help="YAML file merged over the built-in source registry by id.")
