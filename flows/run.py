@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from notifiers.outbox import deliver_due, route_changes
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
@@ -22,6 +21,7 @@ from prefect.futures import PrefectFuture
 from crawlers.registry import Registry, SourceConfig, load_registry
 from crawlers.runner import CrawlResult, run_crawl
 from flows.stages import SourceReport, archive_crawl, mark_crawled, pending_crawls
+from notifiers.outbox import deliver_due, route_changes
 from notifiers.subscriptions import Subscription, load_subscriptions
 from policywatch.config import load_settings
 from policywatch.failpoints import failpoint
@@ -47,8 +47,12 @@ def new_run_id() -> str:
 
 
 @task(name="crawl", task_run_name="crawl {source.id}", cache_policy=NO_CACHE)
-def crawl_source(source: SourceConfig, run_dir: Path, sources_file: Path | None) -> CrawlResult:
+def crawl_source(
+    source: SourceConfig, run_dir: Path, sources_file: Path | None, run_id: str, database_url: str
+) -> CrawlResult:
     result = run_crawl(source, run_dir, sources_file=sources_file)
+    # Recorded at once, so a run killed before archiving this crawl archives it the next time.
+    mark_crawled(make_engine(database_url), run_id, result)
     get_run_logger().info(
         "%s: %d requests, %d items, %d faults in %.1f s",
         source.id,
@@ -124,13 +128,13 @@ def policywatch_run(
             source,
             run_dir,
             Path(sources_file) if sources_file else None,
+            run_id,
+            settings.database_url,
             wait_for=[previous] if previous else [],
         )
         last_on_host[_host(source)] = future
         futures.append(future)
     results = [future.result() for future in futures]
-    for result in results:
-        mark_crawled(engine, run_id, result)
     failpoint("after-crawl")
 
     for result in results:
