@@ -15,7 +15,8 @@ class ArchiveState:
     documents: tuple[tuple[str, str, str, str | None, str | None], ...]
     versions: tuple[tuple[str, int, str], ...]
     changes: tuple[tuple[str, str, int], ...]
-    """(native id, kind, version seq) in detection order."""
+    """(native id, kind, version seq), sorted: documents of one crawl are archived in arrival order,
+    which Scrapy does not fix, so only the order within a document (its version seq) is meaningful."""
     outbox: tuple[tuple[str, str, str, str], ...]
 
 
@@ -34,7 +35,7 @@ def archive_state(database_url: str) -> ArchiveState:
                 sorted((d.source_id, d.native_id, d.title, d.doc_number, d.status) for d in documents)
             ),
             versions=tuple(sorted((native[v.document_id], v.seq, v.content_hash) for v in versions)),
-            changes=tuple((native[c.document_id], c.kind, seq[c.to_version_id]) for c in changes),
+            changes=tuple(sorted((native[c.document_id], c.kind, seq[c.to_version_id]) for c in changes)),
             outbox=tuple(sorted((r.subscription, *kind[r.change_id], r.status) for r in rows)),
         )
     engine.dispose()
