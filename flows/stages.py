@@ -45,9 +45,6 @@ class SourceReport:
     faults: list[dict[str, str]] = field(default_factory=list)
     duration_s: float = 0.0
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 def normalise_document(item: PolicyItem, registry: Registry) -> NormalisedDocument:
     source = registry.get(item.source)

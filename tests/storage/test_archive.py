@@ -68,6 +68,11 @@ def test_same_content_again_only_moves_last_seen(archive: Engine) -> None:
         assert session.exec(select(Version)).one().last_seen == T0 + timedelta(hours=1)
 
 
+def test_whitespace_and_line_breaks_alone_make_no_version(archive: Engine) -> None:
+    record(archive, doc("第一条 给予不超过1000万元支持。"))
+    assert not record(archive, doc("第一条\n给予不超过 1000 万元支持。")).created
+
+
 def test_changed_text_makes_version_two_with_the_old_text_as_baseline(archive: Engine) -> None:
     record(archive, doc())
     outcome = record(archive, doc("第一条 给予不超过500万元支持。"), seen_at=T0 + timedelta(days=1))
@@ -88,7 +93,9 @@ def test_reverted_content_is_a_new_version_not_a_lookup(archive: Engine) -> None
 
 
 def test_newer_normaliser_output_equal_to_renormalised_old_is_a_technical_upgrade(archive: Engine) -> None:
-    record(archive, doc("第一条 给予不超过 1000 万元支持。"))
+    record(
+        archive, doc("第一条 给予不超过1000万元支持。\n阅读次数：12")
+    )  # an older normaliser kept a counter
     upgraded = doc(normaliser_version=99)
     outcome = record(archive, upgraded, renormalise=lambda version, document: upgraded)
     assert outcome.created and outcome.technical_upgrade
@@ -96,7 +103,7 @@ def test_newer_normaliser_output_equal_to_renormalised_old_is_a_technical_upgrad
 
 
 def test_newer_normaliser_with_a_real_edit_diffs_against_the_renormalised_old(archive: Engine) -> None:
-    record(archive, doc("第一条 给予不超过 1000 万元支持。"))
+    record(archive, doc("第一条 给予不超过1000万元支持。\n阅读次数：12"))
     renormalised_old = doc(normaliser_version=99)
     outcome = record(
         archive,
