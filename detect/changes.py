@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from detect.diff import ClauseChange, TextDiff, diff_texts, summarise
+from detect.priority import priority_of
 
 # Metadata whose change is a change of the document, with the label an alert shows for it.
 _IDENTITY_LABELS = {"title": "标题", "doc_number": "文号", "agency": "发布机构", "status": "状态"}
@@ -26,6 +27,10 @@ class ChangeDraft:
     kind: str
     summary: str
     diff: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def priority(self) -> int:
+        return priority_of(self.kind, self.diff)
 
 
 def detect_change(

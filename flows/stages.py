@@ -124,6 +124,7 @@ def archive_crawl(
                     detected_at=seen_at,
                     summary=draft.summary,
                     diff=draft.diff,
+                    priority=draft.priority,
                 ),
             )
             if draft.kind == "new":

@@ -104,6 +104,8 @@ class Change(SQLModel, table=True):
     summary: str
     diff: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     """The computed diff (see detect.diff.TextDiff.to_dict): clause changes, status, timings."""
+    priority: int = Field(default=1, index=True)
+    """How much the change matters (detect.priority: 0 low … 3 critical), for ranking and filters."""
     routed_at: datetime | None = _ts(nullable=True)
     """When the notify stage turned this change into outbox rows (NULL: not routed yet)."""
 
@@ -154,7 +156,11 @@ class Outbox(SQLModel, table=True):
     subscription: str = Field(max_length=128, index=True)
     change_id: int = Field(foreign_key="change.id", index=True)
     status: str = Field(default="pending", max_length=16, index=True)
-    """pending, sending (claimed), sent, failed (attempts exhausted), uncertain (crashed mid-send)."""
+    """pending, sending (claimed), sent, failed (attempts exhausted), uncertain (crashed mid-send),
+    cancelled (by an operator)."""
+    digest_key: str | None = Field(default=None, max_length=64, index=True)
+    """For digest subscriptions: the period this row is sent with (e.g. ``daily:2026-03-02``); rows
+    with the same key go out together as one message at ``next_attempt_at``."""
     attempts: int = 0
     next_attempt_at: datetime = _ts()
     claimed_at: datetime | None = _ts(nullable=True)
