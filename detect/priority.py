@@ -31,9 +31,26 @@ def priority_of(kind: str, diff: dict[str, Any]) -> int:
     if kind == "new":
         return NORMAL
     for change in diff.get("changes", []):
-        edited = "".join(text for op, text in change.get("fragments", []) if op != 0) or " ".join(
-            filter(None, (change.get("before"), change.get("after")))
+        fragments = change.get("fragments") or []
+        edited = (
+            _edits_in_context(fragments)
+            if fragments
+            else [change.get("before") or "", change.get("after") or ""]
         )
-        if _VALUE.search(edited) or _OBLIGATION.search(edited) or change.get("path") in ("状态", "文号"):
+        if change.get("path") in ("状态", "文号") or any(
+            _VALUE.search(text) or _OBLIGATION.search(text) for text in edited
+        ):
             return HIGH
     return NORMAL
+
+
+def _edits_in_context(fragments: list[Any], width: int = 4) -> list[str]:
+    """Each edited fragment with a few equal characters around it: "1000" alone does not say 万元."""
+    texts = []
+    for k, (op, text) in enumerate(fragments):
+        if op == 0:
+            continue
+        left = next((t[-width:] for o, t in reversed(fragments[:k]) if o == 0), "")
+        right = next((t[:width] for o, t in fragments[k + 1 :] if o == 0), "")
+        texts.append(left + text + right)
+    return texts
