@@ -104,8 +104,17 @@ def _drop_chrome(soup: BeautifulSoup) -> None:
     for form in soup.find_all("form"):
         if not form.find(_CONTENT_TAGS):
             form.decompose()
-    for tag in soup.find_all(True):
-        if not tag.decomposed and _is_furniture(tag.get_text()):
+    # Candidates are found before anything is removed (asking a removed tag anything is slow in bs4),
+    # then removed outermost first; a candidate inside one already removed is skipped.
+    candidates = [
+        (tag, {id(parent) for parent in tag.parents})
+        for tag in soup.find_all(True)
+        if _is_furniture(tag.get_text())
+    ]
+    removed: set[int] = set()
+    for tag, ancestors in candidates:
+        if not ancestors & removed:
+            removed.add(id(tag))
             tag.decompose()
 
 
