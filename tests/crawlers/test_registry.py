@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from crawlers.registry import DISTRICTS, RegistryError, load_registry
+from tests.conftest import REPO
 
 FIXED_IDS = ["sh-platform", "sh-gov", *DISTRICTS, "sh-fgw", "sh-sheitc", "sh-sww"]
 
@@ -93,3 +96,10 @@ def test_unknown_source_lists_the_known_ones() -> None:
 def test_only_refuses_a_source_without_spider() -> None:
     with pytest.raises(RegistryError, match="no spider exists yet for putuo"):
         load_registry().enabled(["putuo"])
+
+
+def test_scrapy_list_works_from_the_project_root() -> None:
+    listed = subprocess.run(
+        [sys.executable, "-m", "scrapy", "list"], cwd=REPO, capture_output=True, text=True
+    )
+    assert listed.returncode == 0 and listed.stdout.split() == ["sh-platform"]
