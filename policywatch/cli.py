@@ -10,6 +10,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,6 +27,7 @@ from detect.diff import diff_texts
 from notifiers.subscriptions import SubscriptionError, load_subscriptions
 from policywatch.config import load_settings
 from storage.db import make_engine, session_scope
+from storage.health import source_health
 from storage.migrate import upgrade
 from storage.models import Change, Document
 from storage.queries import (
@@ -338,6 +340,32 @@ def diff(
                 if clause.after:
                     line.append(clause.after, style="green underline")
             console.print(line)
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Per-source crawl health: ok, failing, blocked or layout-changed, with the evidence."""
+    with _user_errors(), _archive() as session:
+        report = source_health(session)
+    if as_json:
+        print(json.dumps([asdict(h) for h in report], ensure_ascii=False, indent=2, default=str))
+        return
+    table = Table(title="source health")
+    for column in ("source", "health", "failing runs", "last run", "last ok", "evidence"):
+        table.add_column(column)
+    styles = {"ok": "green", "never-run": "dim", "blocked": "magenta", "layout-changed": "yellow"}
+    for health in report:
+        if not health.enabled and health.health == "never-run":
+            continue
+        table.add_row(
+            health.source_id,
+            Text(health.health, style=styles.get(health.health, "red")),
+            str(health.failing_runs),
+            health.last_run_at.strftime("%Y-%m-%d %H:%M") if health.last_run_at else "",
+            health.last_ok_at.strftime("%Y-%m-%d %H:%M") if health.last_ok_at else "",
+            health.evidence,
+        )
+    console.print(table)
 
 
 @app.command()
