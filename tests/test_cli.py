@@ -20,7 +20,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_every_command_has_help() -> None:
-    for command in ("run", "changes", "history", "show", "diff", "sources", "renormalise"):
+    for command in ("run", "changes", "history", "show", "diff", "sources", "renormalise", "status"):
         result = runner.invoke(app, [command, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output
 
