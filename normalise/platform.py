@@ -13,11 +13,9 @@ from typing import Any
 from crawlers.items import PolicyItem
 from normalise.document import NormalisedDocument
 from normalise.html import html_to_text
-from normalise.metadata import find_doc_number, normalise_doc_number, parse_date
+from normalise.metadata import KNOWN_STATUSES, extract_metadata, normalise_doc_number, parse_date
 from normalise.text import collapse_whitespace, fold_width
 
-# The only statuses with a documented meaning; a numeric effectiveFlag is kept in metadata, not guessed.
-KNOWN_STATUSES = frozenset({"有效", "失效", "废止"})
 # 街镇 bodies publish on their district's platform site; their level is "town".
 _TOWN_AGENCY = re.compile(r"(镇|街道)(人民政府|政府|办事处)?$")
 
@@ -36,11 +34,13 @@ def normalise_item(item: PolicyItem, *, district: str | None) -> NormalisedDocum
     record = item.record
     attrs: dict[str, Any] = record.get("attrs") or {}
     text = html_to_text(item.body_html)
+    in_text = extract_metadata(text)
     doc_number = normalise_doc_number(item.doc_number)
-    body_doc_number = find_doc_number(text)
+    body_doc_number = in_text.doc_number
     published_raw = item.published or record.get("publishDate")
     agency = _clean(item.agency)
     status = _clean(item.status)
+    # A numeric effectiveFlag is kept in metadata, not guessed into a status.
     known_status = status if status in KNOWN_STATUSES else None
 
     metadata = {
@@ -53,6 +53,13 @@ def normalise_item(item: PolicyItem, *, district: str | None) -> NormalisedDocum
         "published": published_raw,
         "doc_number_in_body": body_doc_number if doc_number and body_doc_number != doc_number else None,
         "source_status": status if known_status is None else None,
+        # What the text says of itself, beside the record's fields (which win): context, never identity.
+        "issuers_in_text": list(in_text.issuers),
+        "written_date": in_text.written_date,
+        "published_in_text": in_text.published_date,
+        "effective_date": in_text.effective_date,
+        "status_in_text": in_text.status,
+        "interpretation_links": list(in_text.interpretation_links),
     }
     return NormalisedDocument(
         source=item.source,

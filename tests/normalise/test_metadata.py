@@ -66,6 +66,11 @@ def test_find_doc_number_reads_a_labelled_header_value() -> None:
     assert find_doc_number(header) == "沪府规〔2022〕18号"
 
 
+def test_find_doc_number_reads_a_label_before_its_value_on_one_line() -> None:
+    # pages/pudong_detail_1.txt; collapsed, "文件编号浦府〔2022〕1号" is also shaped like a bare number.
+    assert find_doc_number("文件编号 浦府〔2022〕1号") == "浦府〔2022〕1号"
+
+
 def test_find_doc_number_reads_a_heading_line() -> None:
     text = "# 上海市人民政府文件\n### 沪府规〔2022〕18号\n各区人民政府："
     assert find_doc_number(text) == "沪府规〔2022〕18号"
@@ -93,6 +98,9 @@ def test_find_doc_number_agrees_with_the_index_on_every_corpus_doc() -> None:
         "2026.07.31",
         "2026 年 7 月 31 日",
         "2026-07-31T16:07:48",
+        "二〇二六年七月三十一日",  # U+3007
+        "二○二六年七月三十一日",  # U+25CB, as in the zjw.sh.gov.cn notices (二○二○年六月十八日)
+        "二O二六年七月三十一日",  # OCR reads 〇 as the letter O
     ],
 )
 def test_date_spellings_parse_to_iso(spelling: str) -> None:
@@ -100,7 +108,18 @@ def test_date_spellings_parse_to_iso(spelling: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "invalid", [None, "", "2026-02-30", "2026-13-01", "2026-07", "2026-07/31", "发布日期：2026-07-31", "明天"]
+    "invalid",
+    [
+        None,
+        "",
+        "2026-02-30",
+        "2026-13-01",
+        "2026-07",
+        "2026-07/31",
+        "发布日期：2026-07-31",
+        "明天",
+        "二〇二六年二月三十日",
+    ],
 )
 def test_invalid_date_is_none(invalid: str | None) -> None:
     assert parse_date(invalid) is None

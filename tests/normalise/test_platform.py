@@ -110,7 +110,7 @@ def test_undocumented_status_stays_in_metadata_only() -> None:
     assert (document.status, document.metadata["source_status"]) == (None, "1")
 
 
-def test_metadata_keeps_stable_platform_fields_only() -> None:
+def test_metadata_keeps_stable_record_and_text_fields_only() -> None:
     assert normalise(make_item()).metadata == {
         "site_id": "0024",
         "index_no": "SY-2026-00019",
@@ -119,7 +119,25 @@ def test_metadata_keeps_stable_platform_fields_only() -> None:
         "effective_flag": "1",
         "policy_status": "有效",
         "published": "2026-08-17 16:07:48",
+        "issuers_in_text": ["上海市生态环境局", "上海市规划和自然资源局"],
+        "written_date": "2026-08-17",
+        "effective_date": "2026-08-17",
     }
+
+
+def test_joint_issuers_in_the_text_leave_the_record_agency_alone() -> None:
+    document = normalise(make_item())
+    assert (document.agency, document.metadata["issuers_in_text"]) == (
+        "上海市生态环境局",
+        ["上海市生态环境局", "上海市规划和自然资源局"],
+    )
+
+
+def test_interpretation_links_come_from_the_body() -> None:
+    # The 相关链接 line at the foot of the 2024 original (corpus/revisions/pairA_soil_v1_2024_original.md).
+    link = "关于《上海市建设用地土壤污染责任人认定实施办法》的政策解读"
+    item = make_item(body_html=body_html([*paragraphs(BODY), f"相关链接：{link}"]))
+    assert normalise(item).metadata["interpretation_links"] == [link]
 
 
 def test_summary_view_count_and_list_position_do_not_change_the_version() -> None:
