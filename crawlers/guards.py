@@ -11,7 +11,8 @@ import json
 import re
 from typing import Any
 
-from scrapy.http import Response
+from parsel import SelectorList
+from scrapy.http import Response, TextResponse
 
 from crawlers.output import Fault
 
@@ -70,3 +71,83 @@ def expect_list(data: dict[str, Any], key: str, url: str, *, at_least: int) -> t
     if len(value) < at_least:
         return value, Fault("empty", url, f"expected at least {at_least} `{key}`, got {len(value)}")
     return value, None
+
+
+# -- HTML pages (district and commission sites) ------------------------------------------------------------
+
+# What a Ruishu page carries besides its status (sites.md §0.4, §3.2, §8): the `$_ts` bootstrap object, tags
+# marked r="m", and a loader script under a random-looking top-level folder.
+_RUISHU_BOOTSTRAP = re.compile(rb"\$_ts\b")
+_RUISHU_MARK = re.compile(rb"\sr=[\"']m[\"']", re.IGNORECASE)
+_TAG = re.compile(rb"<(meta|script)\b[^>]*>", re.IGNORECASE)
+_SRC = re.compile(rb"\ssrc=[\"']([^\"']+)[\"']", re.IGNORECASE)
+_COOKIE_NAME = re.compile(rb"^\s*([^=;\s]+)=")
+_HTML_END = re.compile(rb"</html\s*>", re.IGNORECASE)
+# A JavaScript shell: scripts, an empty mount point for the front end (`<div id="app"></div>`, as the
+# platform's /zhengce pages, sites.md §0.1) and next to no text of its own.
+_SHELL_MAX_TEXT = 200
+_VISIBLE_TEXT = "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]"
+_EMPTY_MOUNT = "//body//*[@id='app' or @id='root'][not(node())]"
+
+
+def challenge_evidence(response: Response) -> list[str]:
+    """Why a response is taken for a bot wall, for the crawl record: status, wall cookies, page markers."""
+    evidence = [f"HTTP {response.status}"]
+    cookies = (_COOKIE_NAME.match(cookie) for cookie in response.headers.getlist("Set-Cookie"))
+    walled = [match[1].decode("latin-1") for match in cookies if match and _CHALLENGE_COOKIE.search(match[1])]
+    if walled:
+        evidence.append(f"cookies {', '.join(walled)}")
+    head = response.body[:65536]
+    if _RUISHU_BOOTSTRAP.search(head):
+        evidence.append("$_ts bootstrap script")
+    marked = [tag[0] for tag in _TAG.finditer(head) if _RUISHU_MARK.search(tag[0])]
+    if marked:
+        evidence.append('tags marked r="m"')
+    evidence += [f"loader {src[1].decode('latin-1')}" for tag in marked if (src := _SRC.search(tag))]
+    return evidence
+
+
+def blocked_fault(response: Response) -> Fault | None:
+    """``challenge_fault`` with the evidence in its detail, so the crawl run shows why it was blocked."""
+    fault = challenge_fault(response)
+    if fault is not None and fault.kind == "challenge":
+        return Fault("challenge", response.url, f"{fault.detail}: {'; '.join(challenge_evidence(response))}")
+    return fault
+
+
+def page_fault(response: Response) -> Fault | None:
+    """Why an HTML page must not be parsed at all: a bot wall (with its evidence), 403, not text, cut short.
+
+    A page whose body was cut off by a proxy or a failing server still has its body container, and parsed
+    it would read as a revision that deleted the rest of the document.
+    """
+    fault = blocked_fault(response)
+    if fault is not None:
+        return fault
+    if response.status >= 400:  # a status let through for classification (settings.HTTPERROR_ALLOWED_CODES)
+        return Fault("http-error", response.url, f"HTTP {response.status}")
+    if not isinstance(response, TextResponse):
+        return Fault("layout", response.url, "not an HTML page (a download or an empty answer)")
+    if not _HTML_END.search(response.body[-4096:]):
+        return Fault("truncated", response.url, f"HTML ends after {len(response.body)} bytes without </html>")
+    return None
+
+
+def missing_fault(response: TextResponse, what: str) -> Fault:
+    """A page that lacks ``what``: a JavaScript shell (scripts, empty mount, no text) or changed layout."""
+    text = "".join(response.xpath(_VISIBLE_TEXT).getall()).strip()
+    if len(text) < _SHELL_MAX_TEXT and _SCRIPT.search(response.body) and response.xpath(_EMPTY_MOUNT):
+        detail = f"{what}: a JavaScript shell ({len(text)} characters of text) instead of the page"
+        return Fault("spa-shell", response.url, detail)
+    return Fault("layout", response.url, f"{what}: not on the page (the layout changed?)")
+
+
+def expect_nodes(
+    response: TextResponse, selector: str, *, at_least: int
+) -> tuple[SelectorList, Fault | None]:
+    """spatula-style expectation for HTML: the CSS ``selector`` must match ``at_least`` times on the page."""
+    nodes = response.css(selector)
+    if len(nodes) >= at_least:
+        return nodes, None
+    what = f"`{selector}` matched {len(nodes)} times, expected at least {at_least}"
+    return nodes, missing_fault(response, what)

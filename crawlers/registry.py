@@ -6,7 +6,7 @@ built-in entries by ``id`` so one field (typically ``base_url``) can be changed 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,7 +42,17 @@ _FIELDS: dict[str, type | tuple[type, ...]] = {
     "download_timeout": (int, float),
     "retries": int,
     "retry_backoff": (int, float),
+    # Sources read from HTML pages or a district CMS's list API (crawlers/spiders/columns.py, affair.py).
+    "channels": list,
+    "list_items": (str, type(None)),
+    "body": list,
+    "hosts": list,
+    "list_api": (str, type(None)),
+    "list_query": dict,
+    "count_cap": (int, type(None)),
 }
+# List fields held as tuples of strings (the registry is immutable once loaded).
+_STRING_LISTS = ("site_ids", "channels", "body", "hosts")
 
 
 class RegistryError(ValueError):
@@ -67,6 +77,20 @@ class SourceConfig:
     retries: int = 3
     retry_backoff: float = 2.0
     """Seconds before the first retry; doubled for each further one."""
+    channels: tuple[str, ...] = ()
+    """What the spider walks: column paths of a static site, channel ids of a list API, or list pages."""
+    list_items: str | None = None
+    """CSS selector of one entry of an HTML list page; every list page must match it at least once."""
+    body: tuple[str, ...] = ()
+    """CSS selectors of a detail page's body container, tried in order; the first match is the body."""
+    hosts: tuple[str, ...] = ()
+    """Host names the site's own absolute links use; such links are fetched through ``base_url``."""
+    list_api: str | None = None
+    """Path of the JSON list API (``POST``, one channel per request)."""
+    list_query: dict[str, Any] = field(default_factory=dict, hash=False)
+    """Members the list API needs in every request body besides channel, page and page size."""
+    count_cap: int | None = None
+    """A ``totalCount`` at this value is the API's cap, not the real count: walk on past ``totalPage``."""
 
     def url(self, path: str) -> str:
         """An absolute URL on this source's host: every request a spider makes goes through here."""
@@ -74,14 +98,17 @@ class SourceConfig:
 
     def to_dict(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in _FIELDS}
-        data["site_ids"] = list(self.site_ids)
+        for name in _STRING_LISTS:
+            data[name] = list(data[name])
+        data["list_query"] = dict(self.list_query)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SourceConfig:
         known = {k: v for k, v in data.items() if k in _FIELDS}
-        if "site_ids" in known:
-            known["site_ids"] = tuple(str(s) for s in known["site_ids"])
+        for name in _STRING_LISTS:
+            if name in known:
+                known[name] = tuple(str(value) for value in known[name])
         return cls(**known)
 
 

@@ -51,7 +51,7 @@ def test_only_an_unknown_source_is_a_usage_error() -> None:
 
 
 def test_only_a_source_without_spider_says_where_its_documents_come_from() -> None:
-    result = runner.invoke(app, ["run", "--only", "putuo"])
+    result = runner.invoke(app, ["run", "--only", "jingan"])
     assert result.exit_code == 2 and "through sh-platform" in result.output
 
 

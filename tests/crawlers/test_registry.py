@@ -94,12 +94,36 @@ def test_unknown_source_lists_the_known_ones() -> None:
 
 
 def test_only_refuses_a_source_without_spider() -> None:
-    with pytest.raises(RegistryError, match="no spider exists yet for putuo"):
-        load_registry().enabled(["putuo"])
+    with pytest.raises(RegistryError, match="no spider exists yet for jingan"):
+        load_registry().enabled(["jingan"])
 
 
-def test_scrapy_list_works_from_the_project_root() -> None:
+def test_only_runs_a_disabled_source_that_has_a_spider() -> None:
+    assert [s.id for s in load_registry().enabled(["putuo"])] == ["putuo"]
+
+
+def test_every_spider_of_the_registry_exists_under_the_name_of_its_source() -> None:
     listed = subprocess.run(
         [sys.executable, "-m", "scrapy", "list"], cwd=REPO, capture_output=True, text=True
     )
-    assert listed.returncode == 0 and listed.stdout.split() == ["sh-platform"]
+    spiders = sorted(s.spider for s in load_registry().sources if s.spider)
+    assert listed.returncode == 0 and listed.stdout.split() == spiders
+    assert all(s.spider == s.id for s in load_registry().sources if s.spider)
+
+
+def test_page_source_fields_are_read_as_tuples_and_written_back_as_lists(tmp_path: Path) -> None:
+    path = write(tmp_path, "sources:\n  - id: minhang\n    channels: [a/b, c/d]\n")
+    source = load_registry(path).get("minhang")
+    assert source.channels == ("a/b", "c/d")
+    assert source.to_dict()["channels"] == ["a/b", "c/d"]
+
+
+def test_list_query_is_a_mapping(tmp_path: Path) -> None:
+    assert load_registry().get("putuo").list_query == {
+        "orderFields": ["display_date"],
+        "orderTypes": ["desc"],
+        "docFlag": "1",
+    }
+    path = write(tmp_path, "sources:\n  - id: putuo\n    list_query: [docFlag]\n")
+    with pytest.raises(RegistryError, match="`list_query` has the wrong type"):
+        load_registry(path)
