@@ -96,6 +96,17 @@ class SourceConfig:
         """An absolute URL on this source's host: every request a spider makes goes through here."""
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")
 
+    def scrapy_settings(self) -> dict[str, Any]:
+        """This source's politeness as Scrapy settings (per host: delay, concurrency, timeout, retries)."""
+        return {
+            "DOWNLOAD_DELAY": self.download_delay,
+            "AUTOTHROTTLE_START_DELAY": self.download_delay,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": self.concurrency,
+            "DOWNLOAD_TIMEOUT": self.download_timeout,
+            "RETRY_TIMES": self.retries,
+            "RETRY_BACKOFF_BASE": self.retry_backoff,
+        }
+
     def to_dict(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in _FIELDS}
         for name in _STRING_LISTS:

@@ -37,12 +37,7 @@ def crawl_command(source: SourceConfig, run_dir: Path, sources_file: Path | None
     overrides = {
         "POLICYWATCH_RUN_DIR": str(run_dir),
         "POLICYWATCH_SOURCES": str(sources_file or ""),
-        "DOWNLOAD_DELAY": str(source.download_delay),
-        "AUTOTHROTTLE_START_DELAY": str(source.download_delay),
-        "CONCURRENT_REQUESTS_PER_DOMAIN": str(source.concurrency),
-        "DOWNLOAD_TIMEOUT": str(source.download_timeout),
-        "RETRY_TIMES": str(source.retries),
-        "RETRY_BACKOFF_BASE": str(source.retry_backoff),
+        **source.scrapy_settings(),
     }
     command = [
         sys.executable,

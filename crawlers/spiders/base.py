@@ -12,7 +12,7 @@ from twisted.python.failure import Failure
 
 from crawlers.middlewares import crawl_output
 from crawlers.output import CrawlStats, Fault
-from crawlers.registry import SourceConfig, load_registry
+from crawlers.registry import RegistryError, SourceConfig, load_registry
 
 
 class PolicySpider(scrapy.Spider):
@@ -25,11 +25,22 @@ class PolicySpider(scrapy.Spider):
         self._source_id = source or self.name
 
     @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        """The source's politeness for a hand-run `scrapy crawl` (the runner passes the same with -s)."""
+        super().update_settings(settings)
+        sources_file = settings.get("POLICYWATCH_SOURCES")
+        try:
+            source = load_registry(Path(sources_file) if sources_file else None).get(cls.name)
+        except RegistryError:
+            return  # the spider reports the unusable registry itself when it starts
+        for key, value in source.scrapy_settings().items():
+            settings.set(key, value, priority="spider")
+
+    @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PolicySpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         sources_file = crawler.settings.get("POLICYWATCH_SOURCES")
         spider.source = load_registry(Path(sources_file) if sources_file else None).get(spider._source_id)
-        spider.download_delay = spider.source.download_delay
         spider.items_seen = 0
         return spider
 
