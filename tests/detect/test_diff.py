@@ -40,8 +40,9 @@ def test_amended_law_name_is_the_only_changed_fragment() -> None:
 
 
 def test_fragments_rebuild_both_paragraphs_of_every_modified_clause() -> None:
-    changes = diff_texts(*read_pair("heavy_rewrite")).changes
-    modified = [c for c in changes if c.op == "modified" and not c.coarse]
+    diff = diff_texts(*read_pair("heavy_rewrite"))
+    assert (diff.coarse_pairs, diff.sentence_pairs) == (0, 0)
+    modified = [c for c in diff.changes if c.op == "modified"]
     assert modified
     assert all(_rebuilt(c, -1) == c.before and _rebuilt(c, 1) == c.after for c in modified)
 
@@ -52,13 +53,42 @@ def test_modified_clause_takes_its_path_from_the_after_side() -> None:
     assert (renumbered.before, renumbered.path) == ("（十二）优化建设项目规划许可流程。", "一.(九)")
 
 
-def test_moved_paragraph_is_reported_as_removed_and_added() -> None:
+def test_moved_paragraph_is_one_change_with_old_and_new_path() -> None:
     before, _ = read_pair("amount_changed")
     lines = before.splitlines()
     moved = lines.pop(5)
     lines.append(moved)
-    changes = diff_texts(before, "\n".join(lines)).changes
-    assert [(c.op, c.before or c.after) for c in changes] == [("removed", moved), ("added", moved)]
+    (change,) = diff_texts(before, "\n".join(lines)).changes
+    assert (change.op, change.before, change.after, change.fragments) == ("moved", moved, moved, [])
+    assert (change.before_path, change.path) == ("四.(一).1", "四.(一).2.(2)")
+
+
+def test_moved_and_renumbered_item_keeps_its_marker_edit() -> None:
+    before = "一、范围\n（一）集成电路。\n（二）生物医药。\n二、条件\n（一）注册在本区。"
+    after = "一、范围\n（一）集成电路。\n二、条件\n（一）注册在本区。\n（二）生物医药。"
+    (change,) = diff_texts(before, after).changes
+    assert (change.op, change.before_path, change.path) == ("moved", "一.(二)", "二.(二)")
+
+
+def test_renumbered_items_after_a_deletion_are_modified_not_moved() -> None:
+    before = "（一）集成电路产业。\n（二）生物医药产业。\n（三）人工智能产业。"
+    after = "（一）集成电路产业。\n（二）人工智能产业。"
+    changes = diff_texts(before, after).changes
+    assert [(c.op, c.before_path, c.path) for c in changes] == [
+        ("removed", "(二)", "(二)"),
+        ("modified", "(三)", "(二)"),
+    ]
+    assert [(op, text) for op, text in changes[1].fragments if op != 0] == [(-1, "三"), (1, "二")]
+
+
+def test_swapped_items_are_moves() -> None:
+    before = "（一）集成电路产业。\n（二）生物医药产业。\n（三）人工智能产业。"
+    after = "（一）集成电路产业。\n（二）人工智能产业。\n（三）生物医药产业。"
+    ops = sorted((c.op, c.before_path or "", c.path) for c in diff_texts(before, after).changes)
+    assert ops in (
+        [("modified", "(三)", "(二)"), ("moved", "(二)", "(三)")],
+        [("modified", "(二)", "(三)"), ("moved", "(三)", "(二)")],
+    )
 
 
 def _two_edited_paragraphs() -> tuple[str, str, str, str]:
@@ -108,14 +138,98 @@ def test_coarse_pairs_counts_coarse_changes() -> None:
     assert (diff.coarse_pairs, [c.coarse for c in diff.changes]) == (1, [True])
 
 
-def test_non_positive_char_timeout_is_rejected() -> None:
+def test_non_positive_limits_are_rejected() -> None:
     with pytest.raises(ValueError, match="char_timeout"):
         diff_texts("甲", "乙", char_timeout=0)
+    with pytest.raises(ValueError, match="time_limit"):
+        diff_texts("甲", "乙", time_limit=0)
+
+
+def test_a_spent_document_limit_leaves_the_remaining_clauses_coarse() -> None:
+    diff = diff_texts(*read_pair("heavy_rewrite"), time_limit=EXHAUSTED_TIMEOUT)
+    assert all(c.coarse for c in diff.changes if c.op == "modified")
+
+
+def test_timed_out_character_diff_falls_back_to_exact_sentence_pieces(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    exact = diff_module._dmp
+
+    def pieces_only(before: str, after: str, deadline: float) -> list[tuple[int, str]] | None:
+        calls.append(before)
+        return exact(before, after, deadline) if len(calls) == 1 else None
+
+    monkeypatch.setattr(diff_module, "_dmp", pieces_only)
+    diff = diff_texts(*read_pair("amount_changed"))
+    (change,) = diff.changes
+    assert (change.granularity, diff.sentence_pairs, diff.coarse_pairs) == ("sentence", 1, 0)
+    assert _rebuilt(change, -1) == change.before and _rebuilt(change, 1) == change.after
+    assert change.fragments[1:] == [
+        (-1, "给予单个项目不超过1000万元支持。"),
+        (1, "给予单个项目不超过500万元支持。"),
+    ]
+
+
+def test_whitespace_width_and_heading_marks_are_not_differences() -> None:
+    before, _ = read_pair("amount_changed")
+    after = before.replace("1000", "１０００").replace("，", " ，").replace("四、政策内容", "## 四、政策内容")
+    assert after != before
+    assert diff_texts(before, after).is_empty
+
+
+def test_paragraphs_split_at_other_places_are_not_differences() -> None:
+    before, _ = read_pair("pairA_soil")
+    after = before.replace("认定工作，根据", "认定工作，\n根据", 1)
+    assert diff_texts(before, after).is_empty
+
+
+def test_page_debris_lines_are_not_paragraphs() -> None:
+    before, _ = read_pair("pairA_soil")
+    lines = before.splitlines()
+    after = "\n".join([*lines[:3], "—4一", *lines[3:6], "- 5 -", "【打印本页】【关闭窗口】", *lines[6:]])
+    assert diff_texts(before, after).is_empty
+
+
+def test_changed_values_are_reported_with_what_they_measure() -> None:
+    (change,) = diff_texts(*read_pair("amount_changed")).changes
+    assert [v.to_dict() for v in change.values] == [
+        {"kind": "amount", "before": "1000万元", "after": "500万元", "label": "支持上限"}
+    ]
+
+
+def test_reformatted_value_is_an_edit_without_value_change() -> None:
+    (change,) = diff_texts(
+        "本意见有效期至2026年12月31日。", "本意见有效期至二〇二六年十二月三十一日。"
+    ).changes
+    assert (change.op, change.values) == ("modified", [])
+
+
+def test_legacy_dict_without_granularity_moves_or_values_still_reads() -> None:
+    data = {"path": "一", "op": "modified", "before": "a", "after": "b", "fragments": [], "coarse": True}
+    change = ClauseChange.from_dict(data)
+    assert (change.granularity, change.coarse, change.before_path, change.values) == (
+        "clause",
+        True,
+        None,
+        [],
+    )
+    legacy = {"changes": [data], "elapsed_ms": 1.0, "coarse_pairs": 1}
+    assert TextDiff.from_dict(legacy).sentence_pairs == 0
+
+
+def test_moves_and_values_survive_json() -> None:
+    before, _ = read_pair("amount_changed")
+    lines = before.replace("1000万元", "800万元", 1).splitlines()
+    lines.append(lines.pop(5))
+    diff = diff_texts(before, "\n".join(lines))
+    assert {c.op for c in diff.changes} == {"moved", "modified"}
+    assert TextDiff.from_dict(json.loads(json.dumps(diff.to_dict()))) == diff
 
 
 def test_to_dict_writes_fragments_as_lists() -> None:
     data = diff_texts(*read_pair("pairA_soil")).to_dict()
-    assert set(data) == {"changes", "elapsed_ms", "coarse_pairs"}
+    assert set(data) == {"changes", "elapsed_ms", "coarse_pairs", "sentence_pairs"}
     assert data["changes"][0]["fragments"][1] == [-1, "土壤污染防治法"]
 
 
@@ -125,8 +239,8 @@ def test_dict_form_survives_json_and_round_trips() -> None:
 
 
 def test_from_dict_rejects_an_unknown_op() -> None:
-    data = {"path": "第一条", "op": "moved", "before": "a", "after": "a", "fragments": [], "coarse": False}
-    with pytest.raises(ValueError, match="moved"):
+    data = {"path": "第一条", "op": "renamed", "before": "a", "after": "a", "fragments": [], "coarse": False}
+    with pytest.raises(ValueError, match="renamed"):
         ClauseChange.from_dict(data)
 
 
@@ -143,3 +257,28 @@ def test_whole_numbers_keeps_edits_away_from_numbers_as_they_are() -> None:
 def test_whole_numbers_widens_a_decimal() -> None:
     fragments = [(0, "比例为1."), (-1, "5"), (1, "8"), (0, "%")]
     assert whole_numbers(fragments) == [(0, "比例为"), (-1, "1.5"), (1, "1.8"), (0, "%")]
+
+
+def test_rewrapped_paragraph_with_an_edit_is_one_modified_clause() -> None:
+    before, _ = read_pair("pairA_soil")
+    paragraph = next(line for line in before.splitlines() if line.startswith("本办法适用于"))
+    rewrapped = paragraph.replace("会同规划资源部门", "会同规划资源部门\n")
+    rewrapped = rewrapped.replace("监督管理职责", "监督管理职能")
+    (change,) = diff_texts(before, before.replace(paragraph, rewrapped)).changes
+    assert (change.op, change.path, change.before) == ("modified", "第二条", paragraph)
+    assert [(op, text) for op, text in change.fragments if op != 0] == [(-1, "责"), (1, "能")]
+
+
+def test_reflowed_paragraphs_around_an_edit_are_left_out() -> None:
+    before, _ = read_pair("pairA_soil")
+    lines = before.splitlines()
+    after = [line.replace("，", "，\n", 1) for line in lines]
+    after[2] = after[2].replace("制定本办法", "制定本实施办法")
+    changes = diff_texts(before, "\n".join(after)).changes
+    assert [(c.op, c.path) for c in changes] == [("modified", "第一条")]
+
+
+def test_an_empty_side_makes_every_paragraph_added_or_removed() -> None:
+    assert diff_texts("", "").is_empty
+    assert [(c.op, c.path) for c in diff_texts("", "第一条 新增。\n—4一").changes] == [("added", "第一条")]
+    assert [(c.op, c.path) for c in diff_texts("第一条 旧的。", "\n").changes] == [("removed", "第一条")]

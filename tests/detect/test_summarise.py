@@ -2,11 +2,30 @@ from detect.diff import ClauseChange, TextDiff, diff_texts, summarise
 from tests.detect.fixtures import read_pair
 
 
-def test_amount_change_shows_old_and_new_amount_with_context() -> None:
+def test_amount_change_reads_as_a_value_change() -> None:
     summary = summarise(diff_texts(*read_pair("amount_changed")))
-    assert summary == (
-        "四.(一).2.(1): …内容，给予单个项目不超过1000万元支持。 → …内容，给予单个项目不超过500万元支持。"
+    assert summary == "四.(一).2.(1) 支持上限 1000万元 → 500万元"
+
+
+def test_value_change_and_wording_edit_in_one_clause_are_both_listed() -> None:
+    before = "本办法自2024年9月1日起施行，有效期至2029年8月31日。"
+    after = "本实施办法自2024年9月1日起施行，有效期至2030年4月30日。"
+    summary = summarise(diff_texts(before, after))
+    assert (
+        summary
+        == "¶1 有效期至 2029年8月31日 → 2030年4月30日; ¶1: 本办法自2024年9月1日… → 本实施办法自2024年9月1日…"
     )
+
+
+def test_reformatted_value_shows_as_an_edit() -> None:
+    summary = summarise(diff_texts("比例不超过10%。", "比例不超过百分之十。"))
+    assert summary == "¶1: 比例不超过10%。 → 比例不超过百分之十。"
+
+
+def test_moved_clause_names_both_places() -> None:
+    before = "一、范围\n（一）集成电路。\n（二）生物医药。\n二、条件\n（一）注册在本区。"
+    after = "一、范围\n（一）集成电路。\n二、条件\n（一）注册在本区。\n（二）生物医药。"
+    assert summarise(diff_texts(before, after)) == "一.(二) → 二.(二)（移动）: （二）生物医药。"
 
 
 def test_added_clause_is_marked_with_plus_and_its_path() -> None:
@@ -32,8 +51,14 @@ def test_distant_edits_in_one_clause_are_separate_places() -> None:
 
 
 def test_coarse_change_is_marked_as_a_whole_paragraph() -> None:
+    before, after = read_pair("pairA_soil")
+    summary = summarise(diff_texts(before, after, char_timeout=1e-9))
+    assert summary.startswith("第一条（整段）: 为规范本市建设用地土壤污染责任人认定工作")
+
+
+def test_coarse_change_still_reads_its_values() -> None:
     summary = summarise(diff_texts(*read_pair("amount_changed"), char_timeout=1e-9))
-    assert summary.startswith("四.(一).2.(1)（整段）: 促进“互联网+”")
+    assert summary == "四.(一).2.(1)（整段） 支持上限 1000万元 → 500万元"
 
 
 def test_modified_change_without_fragments_shows_both_values() -> None:
