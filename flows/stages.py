@@ -6,30 +6,65 @@ archive stage runs in one transaction per source, so a run killed anywhere can s
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import Session, col, or_, select
 
 from crawlers.items import PolicyItem
 from crawlers.registry import Registry
 from crawlers.runner import CrawlResult, load_crawl_result
-from crawlers.spiders import sh_platform
-from detect.changes import Snapshot, detect_change
+from crawlers.spiders import affair, columns, sh_platform
+from detect.changes import ChangeDraft, Snapshot, detect_change
+from detect.lifecycle import (
+    DEFAULT_EXPIRING_DAYS,
+    IN_FORCE,
+    STATUS_AFTER,
+    UPSTREAM_KINDS,
+    WITHDRAW_AFTER_MISSES,
+    expiry_summary,
+    validity_due,
+)
+from detect.priority import priority_of
 from normalise.document import NORMALISER_VERSION, NormalisedDocument
+from normalise.page import normalise_page_item
 from normalise.platform import normalise_item
 from policywatch.failpoints import failpoint
-from storage.archive import latest_version, open_crawl_run, record_change, record_fetches, record_version
+from storage.archive import (
+    apply_relations,
+    count_misses,
+    derive_lifecycle,
+    evidence_of,
+    latest_version,
+    lifecycle_event_recorded,
+    new_editions,
+    open_crawl_run,
+    propagate_upstream,
+    record_change,
+    record_fetches,
+    record_version,
+    relations_naming,
+    resolve,
+)
 from storage.db import session_scope
 from storage.models import Change, CrawlRun, Document, Version, utcnow
 from storage.snapshots import SnapshotMissing, SnapshotStore
 
 # How each spider re-extracts a document from its raw snapshots (for re-normalisation).
-_REPLAY = {"sh-platform": sh_platform.replay_item}
+_REPLAY = {
+    "sh-platform": sh_platform.replay_item,
+    "sh-gov": columns.replay_item,
+    "sh-fgw": columns.replay_item,
+    "minhang": columns.replay_item,
+    "putuo": affair.replay_item,
+    "pudong": affair.replay_item,
+}
 
 
 @dataclass
@@ -49,7 +84,9 @@ class SourceReport:
 def normalise_document(item: PolicyItem, registry: Registry) -> NormalisedDocument:
     source = registry.get(item.source)
     district = registry.district_of_site(item.site_id) or source.district
-    return normalise_item(item, district=district)
+    # The platform's metadata comes from its API record; every other source reads an HTML detail page.
+    normalise = normalise_item if source.spider == "sh-platform" else normalise_page_item
+    return normalise(item, district=district)
 
 
 def renormalise_version(
@@ -68,20 +105,59 @@ def renormalise_version(
     return normalise_document(item, registry) if item else None
 
 
-def _crawl_status(result: CrawlResult) -> str:
+# How the platform answers a detail request for a document it has taken down: error JSON with HTTP 200,
+# a few dozen bytes long.
+_TAKEDOWN_MESSAGES = ("数据不存在", "页面不存在")
+_TAKEDOWN_MAX_BYTES = 1024
+
+
+def _crawl_status(result: CrawlResult, takedowns: set[str]) -> str:
     if not result.completed or result.stats.items == 0:
         return "failed"
-    return "partial" if result.faults else "ok"
+    # A takedown answer says something about one document, not that the source failed.
+    faults = [f for f in result.faults if not (takedowns and _is_takedown(f.detail))]
+    return "partial" if faults else "ok"
+
+
+def _is_takedown(message: str) -> bool:
+    return any(text in message for text in _TAKEDOWN_MESSAGES)
+
+
+def find_takedowns(result: CrawlResult, store: SnapshotStore) -> set[str]:
+    """Native ids (``siteId::businessId``) of documents still listed whose detail is a takedown answer."""
+    found: set[str] = set()
+    if not any(_is_takedown(fault.detail) for fault in result.faults):
+        return found  # the crawl recorded no such answer: no snapshot needs reading
+    for fetch in result.output.fetches():
+        small = fetch.get("size", 0) <= _TAKEDOWN_MAX_BYTES
+        if not (small and fetch.get("request_body") and fetch.get("sha256")):
+            continue
+        try:
+            request, answer = json.loads(fetch["request_body"]), json.loads(store.get(fetch["sha256"]))
+        except (SnapshotMissing, ValueError):
+            continue
+        if not (isinstance(request, dict) and isinstance(answer, dict) and request.get("businessId")):
+            continue
+        if answer.get("data") is None and _is_takedown(str(answer.get("msg") or "")):
+            found.add(f"{request.get('siteId')}::{request['businessId']}")
+    return found
 
 
 def archive_crawl(
-    engine: Engine, registry: Registry, result: CrawlResult, *, run_id: str, store: SnapshotStore
+    engine: Engine,
+    registry: Registry,
+    result: CrawlResult,
+    *,
+    run_id: str,
+    store: SnapshotStore,
+    withdraw_after: int = WITHDRAW_AFTER_MISSES,
 ) -> SourceReport:
     """Normalise, version and detect everything one crawl produced, in one transaction."""
     started = time.monotonic()
+    takedowns = find_takedowns(result, store)
     report = SourceReport(
         source_id=result.source_id,
-        status=_crawl_status(result),
+        status=_crawl_status(result, takedowns),
         requests=result.stats.requests,
         faults=[asdict(f) for f in result.faults],
     )
@@ -90,49 +166,16 @@ def archive_crawl(
     with session_scope(engine) as session:
         crawl_run = open_crawl_run(session, run_id, result.source_id)
         record_fetches(session, crawl_run, result.output.fetches())
-        for item in result.output.items():
-            doc = normalise_document(item, registry)
-            outcome = record_version(
-                session,
-                doc,
-                crawl_run_id=crawl_run.id,
-                seen_at=seen_at,
-                renormalise=lambda version, document: renormalise_version(version, document, registry, store),
-            )
-            report.items += 1
-            if not outcome.created:
-                continue
-            if outcome.technical_upgrade:
-                report.technical_upgrades += 1
-                continue
-            previous = (
-                Snapshot(outcome.baseline_text or "", _identity_of(outcome.previous))
-                if outcome.previous
-                else None
-            )
-            draft = detect_change(previous, Snapshot(doc.text, doc.identity()))
-            if draft is None:
-                continue
-            assert outcome.document.id is not None and outcome.version.id is not None
-            record_change(
-                session,
-                Change(
-                    document_id=outcome.document.id,
-                    kind=draft.kind,
-                    from_version_id=outcome.previous.id if outcome.previous else None,
-                    to_version_id=outcome.version.id,
-                    detected_at=seen_at,
-                    summary=draft.summary,
-                    diff=draft.diff,
-                    priority=draft.priority,
-                ),
-            )
-            if draft.kind == "new":
-                report.new += 1
-            elif draft.kind == "amended":
-                report.amended += 1
-            else:
-                report.other_changes += 1
+        archive_documents(
+            session,
+            (normalise_document(item, registry) for item in result.output.items()),
+            report,
+            crawl_run=crawl_run,
+            seen_at=seen_at,
+            renormalise=lambda version, document: renormalise_version(version, document, registry, store),
+            takedowns=takedowns,
+            withdraw_after=withdraw_after,
+        )
         crawl_run.status = report.status
         crawl_run.finished_at = utcnow()
         crawl_run.requests = result.stats.requests
@@ -149,6 +192,149 @@ def archive_crawl(
     report.duration_s = round(result.duration_s + time.monotonic() - started, 3)
     failpoint("after-version")
     return report
+
+
+def archive_documents(
+    session: Session,
+    documents: Iterable[NormalisedDocument],
+    report: SourceReport,
+    *,
+    crawl_run: CrawlRun,
+    seen_at: datetime,
+    renormalise: Callable[[Version, Document], NormalisedDocument | None],
+    takedowns: Collection[str] = (),
+    withdraw_after: int = WITHDRAW_AFTER_MISSES,
+) -> None:
+    """Version and detect ``documents`` (everything one crawl of ``report.source_id`` saw), then the life
+    cycle: validity, relations and what they do to other documents, upstream changes, withdrawals."""
+    seen: dict[int, Document] = {}
+    arrived: set[int] = set()
+    upstream: list[Change] = []
+    for doc in documents:
+        outcome = record_version(
+            session, doc, crawl_run_id=crawl_run.id, seen_at=seen_at, renormalise=renormalise
+        )
+        document = outcome.document
+        assert document.id is not None and outcome.version.id is not None
+        seen[document.id] = document
+        report.items += 1
+        if not outcome.created:
+            continue
+        if outcome.technical_upgrade:
+            report.technical_upgrades += 1
+            continue
+        arrived.add(document.id)
+        document.pending_review = False  # its own new text is what a reviewer would have produced
+        previous = (
+            Snapshot(outcome.baseline_text or "", _identity_of(outcome.previous))
+            if outcome.previous
+            else None
+        )
+        draft = detect_change(previous, Snapshot(doc.text, doc.identity()))
+        if draft is None or _repeats_lifecycle_event(session, document.id, draft):
+            continue
+        change = record_change(
+            session,
+            Change(
+                document_id=document.id,
+                kind=draft.kind,
+                from_version_id=outcome.previous.id if outcome.previous else None,
+                to_version_id=outcome.version.id,
+                detected_at=seen_at,
+                summary=draft.summary,
+                diff=draft.diff,
+                priority=draft.priority,
+            ),
+        )
+        _count(report, change)
+        upstream.append(change)
+
+    derived = [d for d in seen.values() if d.lifecycle_version_id != d.current_version_id]
+    relations = [relation for document in derived for relation in derive_lifecycle(session, document)]
+    relations += new_editions(session, derived) + relations_naming(session, derived)
+    resolved = resolve(session, relations)
+    for change in apply_relations(session, resolved, arrived=arrived, seen_at=seen_at):
+        _count(report, change)
+        upstream.append(change)
+    for change in upstream:
+        if change.kind in UPSTREAM_KINDS:
+            for consequence in propagate_upstream(session, change, seen_at):
+                _count(report, consequence)
+    if report.status == "ok":
+        for change in count_misses(
+            session,
+            crawl_run,
+            set(seen),
+            takedowns=takedowns,
+            seen_at=seen_at,
+            withdraw_after=withdraw_after,
+        ):
+            _count(report, change)
+
+
+def check_validity(session: Session, today: date, days: int = DEFAULT_EXPIRING_DAYS) -> list[Change]:
+    """``expiring`` for documents in force whose validity ends within ``days`` of ``today``, ``expired``
+    for those whose end has passed without an extension; each once per end date (and threshold).
+    Returns the changes recorded by this check."""
+    documents = session.exec(
+        select(Document)
+        .where(
+            col(Document.valid_until).is_not(None),
+            or_(col(Document.validity_status).is_(None), col(Document.validity_status).in_(IN_FORCE)),
+        )
+        .order_by(col(Document.id))
+    ).all()
+    changes = []
+    for document in documents:
+        assert document.valid_until is not None and document.id is not None
+        kind = validity_due(document.valid_until, today, days)
+        if kind is None or document.current_version_id is None:
+            continue
+        stated = (document.validity_evidence or {}).get("valid_until") or {}
+        proof = {**evidence_of(document, stated.get("quote") or ""), **_notice_fields(stated)}
+        summary = expiry_summary(kind, document.valid_until, today)
+        end = document.valid_until.isoformat()
+        change = Change(
+            document_id=document.id,
+            kind=kind,
+            to_version_id=document.current_version_id,
+            detected_at=utcnow(),
+            summary=summary,
+            diff={"changes": []},
+            priority=priority_of(kind, {}),
+            event_key=f"{end}:{days}d" if kind == "expiring" else end,
+            evidence=proof,
+        )
+        if record_change(session, change) is change:
+            changes.append(change)
+        if kind == "expired":
+            evidence = dict(document.validity_evidence or {})
+            evidence["status"] = {"value": STATUS_AFTER["expired"], "source": "check", "quote": summary}
+            document.validity_status, document.validity_evidence = STATUS_AFTER["expired"], evidence
+            session.add(document)
+    return changes
+
+
+def _notice_fields(stated: dict[str, Any]) -> dict[str, Any]:
+    """The notice that set the end of validity, when one did: it is the evidence, not the document."""
+    return {key: stated[key] for key in ("document_id", "title", "doc_number", "url") if key in stated}
+
+
+def _repeats_lifecycle_event(session: Session, document_id: int, draft: ChangeDraft) -> bool:
+    """The platform flags 废止/失效 after a notice or the validity check already reported it."""
+    if draft.kind not in ("repealed", "expired"):
+        return False
+    status_only = all(change.get("path") == "状态" for change in draft.diff.get("changes", []))
+    return status_only and lifecycle_event_recorded(session, document_id, draft.kind)
+
+
+def _count(report: SourceReport, change: Change) -> None:
+    if change.kind == "new":
+        report.new += 1
+    elif change.kind == "amended":
+        report.amended += 1
+    else:
+        report.other_changes += 1
 
 
 def _identity_of(version: Version) -> dict[str, Any]:

@@ -184,6 +184,7 @@ def _change_json(change: Change, document: Document) -> dict[str, Any]:
         "detected_at": change.detected_at.isoformat(),
         "summary": change.summary,
         "document": _document_json(document),
+        "evidence": change.evidence,
         "clauses": [
             {key: clause.get(key) for key in ("path", "op", "before", "after")}
             for clause in (change.diff or {}).get("changes", [])
@@ -234,7 +235,9 @@ def history(
         document = find_document(session, doc)
         assert document.id is not None
         versions = versions_of(session, document.id)
-        doc_changes = {c.to_version_id: c for c in changes_of(session, document.id)}
+        by_version: dict[int | None, list[Change]] = {}
+        for change in changes_of(session, document.id):
+            by_version.setdefault(change.to_version_id, []).append(change)
         entries = [
             {
                 "version": v.seq,
@@ -244,9 +247,10 @@ def history(
                 "normaliser_version": v.normaliser_version,
                 "technical_upgrade": v.technical_upgrade,
                 "snapshot_ids": v.snapshot_ids,
-                "change": {"id": c.id, "kind": c.kind, "summary": c.summary}
-                if (c := doc_changes.get(v.id))
-                else None,
+                "changes": [
+                    {"id": c.id, "kind": c.kind, "summary": c.summary, "evidence": c.evidence}
+                    for c in by_version.get(v.id, [])
+                ],
             }
             for v in versions
         ]
@@ -261,14 +265,11 @@ def history(
             f"[bold]{document.title}[/]  {document.doc_number or ''}\n{document.url}", highlight=False
         )
         table = Table()
-        for column in ("version", "first seen", "last seen", "change"):
+        for column in ("version", "first seen", "last seen", "changes"):
             table.add_column(column)
         for entry in entries:
-            change = entry["change"]
-            label = (
-                f"{change['kind']}: {change['summary']}"
-                if change
-                else ("technical upgrade (newer normaliser)" if entry["technical_upgrade"] else "")
+            label = "\n".join(f"{c['kind']}: {c['summary']}" for c in entry["changes"]) or (
+                "technical upgrade (newer normaliser)" if entry["technical_upgrade"] else ""
             )
             table.add_row(str(entry["version"]), entry["first_seen"][:19], entry["last_seen"][:19], label)
         console.print(table)
@@ -405,3 +406,8 @@ def sources(source_file: SourcesOption = None) -> None:
             source.base_url,
         )
     console.print(table)
+
+
+# The life-cycle commands (lifecycle, validity) register themselves on `app`; imported last because they
+# use the helpers above.
+import policywatch.cli_lifecycle  # noqa: E402, F401

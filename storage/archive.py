@@ -1,22 +1,42 @@
-"""Writing to the archive: sources, crawl runs, fetches, document versions and changes.
+"""Writing to the archive: sources, crawl runs, fetches, document versions, changes and life cycles.
 
 Every writer is idempotent (git-history style): a version row is written only when the content hash
-differs from the document's latest version, a change only once per (document, version, kind), a fetch
-once per (crawl run, seq). Callers decide the transaction; the flows use one per source and crawl.
+differs from the document's latest version, a change only once per (document, version, kind, event), a
+fetch once per (crawl run, seq), a relation once per (document, kind, target), its effect on the target
+once. Callers decide the transaction; the flows use one per source and crawl.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, or_, select
 
 from crawlers.registry import SourceConfig
+from detect.diff import ClauseChange
+from detect.lifecycle import (
+    ACTS,
+    EFFECTS,
+    STATUS_AFTER,
+    WITHDRAW_AFTER_MISSES,
+    Edition,
+    RelationDraft,
+    amendment_edits,
+    is_new_edition,
+    relations_of,
+    summary_of,
+    title_act,
+    upstream_summary,
+    withdrawn_due,
+)
+from detect.priority import priority_of
 from normalise.document import NormalisedDocument
-from storage.models import Change, CrawlRun, Document, Fetch, Source, Version, utcnow
+from normalise.references import quoted_titles, subject_key, title_key
+from normalise.validity import Validity, extract_validity
+from storage.models import Change, CrawlRun, Document, Fetch, Relation, Source, Version, utcnow
 
 
 def sync_sources(session: Session, sources: Iterable[SourceConfig]) -> None:
@@ -150,12 +170,16 @@ def record_version(
 
 
 def record_change(session: Session, change: Change) -> Change:
-    """Insert ``change`` unless the same (document, version, kind) is already recorded."""
+    """Insert ``change`` unless the same (document, version, kind, event) is already recorded.
+
+    Returns the stored change: ``change`` itself when it was inserted, else the one recorded before.
+    """
     existing = session.exec(
         select(Change).where(
             Change.document_id == change.document_id,
             Change.to_version_id == change.to_version_id,
             Change.kind == change.kind,
+            Change.event_key == change.event_key,
         )
     ).first()
     if existing:
@@ -167,3 +191,453 @@ def record_change(session: Session, change: Change) -> Change:
 
 def count_versions(session: Session) -> int:
     return session.exec(select(func.count()).select_from(Version)).one()
+
+
+# --- life cycle: validity, relations and the changes they make ------------------------------------------
+
+
+def evidence_of(document: Document, quote: str) -> dict[str, Any]:
+    """The proof of a life-cycle fact: the document that states it and the sentence that does."""
+    return {
+        "document_id": document.id,
+        "title": document.title,
+        "doc_number": document.doc_number,
+        "url": document.url,
+        "quote": quote,
+    }
+
+
+def label_of(document: Document) -> str:
+    """How an alert names a document: what it is about (《…》 of its title) and its 文号."""
+    quoted = quoted_titles(document.title)
+    name = f"《{quoted[0]}》" if quoted else document.title
+    return name + (f"（{document.doc_number}）" if document.doc_number else "")
+
+
+def derive_lifecycle(session: Session, document: Document) -> list[Relation]:
+    """Validity and relations of ``document`` from its current version; returns its relations."""
+    version = session.get(Version, document.current_version_id)
+    assert version is not None and document.id is not None
+    document.subject = subject_key(document.title)[:255]
+    validity = extract_validity(
+        document.title, version.text, published=document.published, platform_status=document.status
+    )
+    if title_act(document.title) not in ("issues", "revises"):
+        # 试行 in a notice's title is the trial it acts on, not the notice.
+        validity = replace(validity, trial=None)
+    _set_own_validity(document, validity)
+    drafts = relations_of(document.title, version.text, own_doc_number=document.doc_number)
+    known = {
+        (r.kind, r.target_key): r
+        for r in session.exec(select(Relation).where(Relation.from_document_id == document.id)).all()
+    }
+    relations = [_upsert_relation(session, known, document.id, version.id, draft) for draft in drafts]
+    document.lifecycle_version_id = version.id
+    session.add(document)
+    return relations
+
+
+def relations_naming(session: Session, documents: Iterable[Document]) -> list[Relation]:
+    """Unresolved relations that may name one of ``documents``: by 文号 or by subject."""
+    documents = list(documents)
+    numbers = {d.doc_number for d in documents if d.doc_number}
+    subjects = {d.subject for d in documents if d.subject}
+    return list(
+        session.exec(
+            select(Relation).where(
+                col(Relation.to_document_id).is_(None),
+                or_(col(Relation.target_doc_number).in_(numbers), col(Relation.target_subject).in_(subjects)),
+            )
+        ).all()
+    )
+
+
+def new_editions(session: Session, documents: Iterable[Document]) -> list[Relation]:
+    """``supersedes`` relations between each of ``documents`` and the other editions of its subject."""
+    documents = [d for d in documents if d.subject]
+    same_subject = _by(session, Document.subject, {d.subject for d in documents})
+    found = []
+    for document in documents:
+        for other in same_subject.get(document.subject or "", []):
+            for newer, older in ((document, other), (other, document)):
+                if other.id != document.id and is_new_edition(_edition(newer), _edition(older)):
+                    found.append(_upsert_edition(session, newer, older))
+    return found
+
+
+def resolve(session: Session, relations: Iterable[Relation]) -> list[Relation]:
+    """Point each relation at the archived document it names, if one answers; returns the resolved ones."""
+    relations = list(relations)
+    pending = [r for r in relations if r.to_document_id is None]
+    numbered = _by(session, Document.doc_number, {r.target_doc_number for r in pending})
+    titled = _by(session, Document.subject, {r.target_subject for r in pending})
+    for relation in pending:
+        source = session.get(Document, relation.from_document_id)
+        assert source is not None
+        target, how = _find_target(relation, source, numbered, titled)
+        if target is not None:
+            relation.to_document_id, relation.resolved_by = target.id, how
+            session.add(relation)
+    return [r for r in relations if r.to_document_id is not None]
+
+
+def apply_relations(
+    session: Session, relations: Iterable[Relation], *, arrived: set[int], seen_at: datetime
+) -> list[Change]:
+    """Record what each resolved, not yet applied relation does to its target (extended, repealed, ...).
+
+    The target's validity changes whatever happens; a change is recorded only when the notice or the
+    target arrived in this crawl (``arrived``), so facts first derived from long-archived documents do
+    not alert. A notice that supersedes a document and also repeals it by name makes one change.
+    """
+    pending = {id(r): r for r in relations if r.to_document_id and r.applied_at is None and r.kind in EFFECTS}
+    ordered = sorted(pending.values(), key=lambda r: (ACTS.index(r.kind), r.resolved_by == "subject"))
+    changes = []
+    for relation in ordered:
+        relation.applied_at = utcnow()
+        session.add(relation)
+        if relation.kind == "repeals" and _superseded_by(session, relation):
+            continue
+        announce = bool({relation.from_document_id, relation.to_document_id} & arrived)
+        change = _apply(session, relation, announce=announce, seen_at=seen_at)
+        if change is not None:
+            changes.append(change)
+    return changes
+
+
+def propagate_upstream(session: Session, upstream: Change, seen_at: datetime) -> list[Change]:
+    """An ``upstream_changed`` change, and "pending review", for every document whose current text cites
+    or implements the document ``upstream`` changed (the notice that made the change aside)."""
+    target = session.get(Document, upstream.document_id)
+    assert target is not None and upstream.id is not None
+    notice_id = (upstream.evidence or {}).get("document_id")
+    notice = (upstream.evidence or {}).get("doc_number") or (upstream.evidence or {}).get("title")
+    rows = session.exec(
+        select(Relation, Document)
+        .join(Document, col(Relation.from_document_id) == Document.id)
+        .where(
+            Relation.to_document_id == target.id,
+            col(Relation.kind).in_(("cites", "implements")),
+            Relation.version_id == Document.current_version_id,
+        )
+        .order_by(col(Relation.id))
+    ).all()
+    changes = []
+    for relation, citing in rows:
+        if citing.id in (notice_id, target.id) or citing.current_version_id is None:
+            continue
+        assert citing.id is not None
+        diff = {"changes": [], "upstream": {"change_id": upstream.id, "kind": upstream.kind}}
+        change = Change(
+            document_id=citing.id,
+            kind="upstream_changed",
+            to_version_id=citing.current_version_id,
+            detected_at=seen_at,
+            summary=upstream_summary(
+                relation.kind, label_of(target), upstream.kind, notice=notice, edits=upstream.summary
+            ),
+            diff=diff,
+            priority=priority_of("upstream_changed", diff),
+            event_key=f"upstream:{upstream.id}",
+            evidence=evidence_of(target, relation.quote),
+        )
+        if record_change(session, change) is change:  # cites and implements: one change
+            changes.append(change)
+        citing.pending_review = True
+        session.add(citing)
+    return changes
+
+
+def lifecycle_event_recorded(session: Session, document_id: int, kind: str) -> bool:
+    """Whether a notice or the validity check has already reported ``kind`` for the document."""
+    return (
+        session.exec(
+            select(Change.id).where(
+                Change.document_id == document_id, Change.kind == kind, Change.event_key != ""
+            )
+        ).first()
+        is not None
+    )
+
+
+def count_misses(
+    session: Session,
+    crawl_run: CrawlRun,
+    seen: set[int],
+    *,
+    takedowns: Collection[str],
+    seen_at: datetime,
+    withdraw_after: int = WITHDRAW_AFTER_MISSES,
+) -> list[Change]:
+    """After a successful crawl: reset the documents it listed, count a miss for the others of the same
+    source and site, and report ``withdrawn`` once a document has been missed ``withdraw_after`` times.
+
+    A document counts once per crawl run, however often that crawl is archived.
+    """
+    assert crawl_run.id is not None
+    documents = session.exec(select(Document).where(Document.source_id == crawl_run.source_id)).all()
+    sites = {_site_of(d.native_id) for d in documents if d.id in seen}
+    changes = []
+    for document in documents:
+        if document.id in seen:
+            document.missed_runs, document.miss_checked_run_id = 0, crawl_run.id
+        elif _site_of(document.native_id) in sites and document.miss_checked_run_id != crawl_run.id:
+            document.missed_runs += 1
+            document.miss_checked_run_id = crawl_run.id
+            if withdrawn_due(document.missed_runs, withdraw_after):
+                change = _withdrawn(document, document.native_id in takedowns, seen_at)
+                if record_change(session, change) is change:  # once per absence
+                    changes.append(change)
+        session.add(document)
+    return changes
+
+
+def _withdrawn(document: Document, takedown: bool, seen_at: datetime) -> Change:
+    assert document.id is not None and document.current_version_id is not None
+    last = document.last_seen.date().isoformat()
+    observed = "其详情均答复“数据不存在”" if takedown else "其列表中均已没有本文件"
+    summary = f"连续{document.missed_runs}次成功抓取，{observed}（最后一次见到：{last}），视为撤回"
+    return Change(
+        document_id=document.id,
+        kind="withdrawn",
+        to_version_id=document.current_version_id,
+        detected_at=seen_at,
+        summary=summary,
+        diff={"changes": []},
+        priority=priority_of("withdrawn", {}),
+        event_key=f"absent-since:{document.last_seen.isoformat()}",
+        evidence=evidence_of(document, summary),
+    )
+
+
+def _site_of(native_id: str) -> str:
+    """The platform site of a ``siteId::businessId`` native id; other sources are one site."""
+    return native_id.split("::", 1)[0] if "::" in native_id else ""
+
+
+def _set_own_validity(document: Document, validity: Validity) -> None:
+    """The document's own statements; what a notice or the validity check established stays."""
+    evidence = dict(document.validity_evidence or {})
+    by_notice = (evidence.get("valid_until") or {}).get("source") == "notice"
+    until = validity.valid_until
+    if until is not None:
+        stated = date.fromisoformat(until.value)
+        if not (by_notice and document.valid_until and document.valid_until >= stated):
+            document.valid_until = stated
+            conflicts = [fact.to_dict() for fact in validity.conflicts]
+            evidence["valid_until"] = {**until.to_dict(), **({"conflicts": conflicts} if conflicts else {})}
+    elif not by_notice:
+        document.valid_until = None
+        evidence.pop("valid_until", None)
+    start = validity.valid_from
+    document.valid_from = date.fromisoformat(start.value) if start else None
+    document.trial = validity.trial is not None
+    for name, fact in (("valid_from", start), ("trial", validity.trial)):
+        if fact is None:
+            evidence.pop(name, None)
+        else:
+            evidence[name] = fact.to_dict()
+    status = validity.status
+    held = (evidence.get("status") or {}).get("source") in ("notice", "check")
+    if status is not None and not (held and status.value == "有效"):
+        document.validity_status = status.value
+        evidence["status"] = status.to_dict()
+    document.validity_evidence = evidence
+
+
+def _upsert_relation(
+    session: Session,
+    known: dict[tuple[str, str], Relation],
+    document_id: int,
+    version_id: int,
+    draft: RelationDraft,
+) -> Relation:
+    reference = draft.reference
+    key = reference.key[:255]
+    relation = known.get((draft.kind, key))
+    if relation is None:
+        relation = Relation(
+            from_document_id=document_id,
+            kind=draft.kind,
+            target_key=key,
+            target_title=reference.title,
+            target_doc_number=reference.doc_number,
+            target_subject=title_key(reference.title)[:255] if reference.title else None,
+            quote=reference.sentence,
+        )
+    elif relation.valid_until != draft.valid_until:
+        relation.applied_at = None  # the notice now gives another date: it extends again
+    relation.quote, relation.version_id = reference.sentence, version_id
+    relation.valid_until, relation.effective = draft.valid_until, draft.effective
+    session.add(relation)
+    known[(draft.kind, key)] = relation
+    return relation
+
+
+def _upsert_edition(session: Session, newer: Document, older: Document) -> Relation:
+    key = f"文号:{older.doc_number}" if older.doc_number else f"文档:{older.id}"
+    assert newer.id is not None
+    relation = session.exec(
+        select(Relation).where(
+            Relation.from_document_id == newer.id, Relation.kind == "supersedes", Relation.target_key == key
+        )
+    ).first()
+    if relation is None:
+        relation = Relation(
+            from_document_id=newer.id,
+            kind="supersedes",
+            target_key=key,
+            target_title=older.title,
+            target_doc_number=older.doc_number,
+            target_subject=older.subject,
+            to_document_id=older.id,
+            resolved_by="subject",
+            quote=f"新版本：{newer.title}",
+            version_id=newer.current_version_id,
+        )
+        session.add(relation)
+        session.flush()
+    return relation
+
+
+def _edition(document: Document) -> Edition:
+    return Edition(document.title, document.doc_number, document.published)
+
+
+def _by(session: Session, column: Any, values: set[str | None]) -> dict[str, list[Document]]:
+    """The documents whose ``column`` is one of ``values``, grouped by it, in archive order."""
+    grouped: dict[str, list[Document]] = {}
+    wanted = values - {None}
+    if wanted:
+        query = select(Document).where(col(column).in_(wanted)).order_by(col(Document.id))
+        for document in session.exec(query):
+            grouped.setdefault(getattr(document, column.key), []).append(document)
+    return grouped
+
+
+def _find_target(
+    relation: Relation,
+    source: Document,
+    numbered: dict[str, list[Document]],
+    titled: dict[str, list[Document]],
+) -> tuple[Document | None, str | None]:
+    """By 文号 first; else by title among the documents that issue a text (not notices about one), and for
+    an act on a document, only among those issued before the notice."""
+    by_number = [d for d in numbered.get(relation.target_doc_number or "", []) if d.id != source.id]
+    if by_number:
+        return by_number[0], "doc_number"
+    candidates = [
+        document
+        for document in titled.get(relation.target_subject or "", [])
+        if document.id != source.id
+        and title_act(document.title) in ("issues", "revises")
+        and (
+            relation.kind not in ACTS
+            or (document.published and source.published and document.published < source.published)
+        )
+    ]
+    if not candidates:
+        return None, None
+    return max(candidates, key=lambda d: (d.published or "", d.id or 0)), "title"
+
+
+def _superseded_by(session: Session, relation: Relation) -> bool:
+    return (
+        session.exec(
+            select(Relation.id).where(
+                Relation.from_document_id == relation.from_document_id,
+                Relation.to_document_id == relation.to_document_id,
+                Relation.kind == "supersedes",
+                col(Relation.applied_at).is_not(None),
+            )
+        ).first()
+        is not None
+    )
+
+
+def _apply(session: Session, relation: Relation, *, announce: bool, seen_at: datetime) -> Change | None:
+    target = session.get(Document, relation.to_document_id)
+    notice = session.get(Document, relation.from_document_id)
+    assert target is not None and notice is not None and target.id is not None
+    kind = EFFECTS[relation.kind]
+    proof = evidence_of(notice, relation.quote)
+    evidence = dict(target.validity_evidence or {})
+    before = (target.validity_status or "有效", target.valid_until)
+    if kind == "extended":
+        if relation.valid_until and (target.valid_until is None or relation.valid_until > target.valid_until):
+            target.valid_until = relation.valid_until
+            evidence["valid_until"] = {"value": relation.valid_until.isoformat(), "source": "notice", **proof}
+        revived = relation.valid_until is None or relation.valid_until >= seen_at.date()
+        status = "有效" if revived and target.validity_status != "废止" else target.validity_status
+    elif kind == "superseded" and "废止" in relation.quote:
+        status = "废止"
+    elif kind == "amended" and target.validity_status not in (None, "有效"):
+        status = target.validity_status
+    else:
+        status = STATUS_AFTER[kind]
+    if status != target.validity_status:
+        target.validity_status = status
+        evidence["status"] = {"value": status, "source": "notice", **proof}
+    target.validity_evidence = evidence
+    session.add(target)
+    if not announce or target.current_version_id is None:
+        return None
+    if _prove_text_change(session, target, kind, proof):
+        return None
+    diff = {"changes": [clause.to_dict() for clause in _clauses(session, kind, notice, before, target)]}
+    event = f"notice:{notice.id}" + (f":{relation.valid_until or '继续有效'}" if kind == "extended" else "")
+    notice_name = notice.doc_number or label_of(notice)
+    return record_change(
+        session,
+        Change(
+            document_id=target.id,
+            kind=kind,
+            to_version_id=target.current_version_id,
+            detected_at=seen_at,
+            summary=summary_of(kind, label_of(target), notice_name, valid_until=relation.valid_until),
+            diff=diff,
+            priority=priority_of(kind, diff),
+            event_key=event,
+            evidence=proof,
+        ),
+    )
+
+
+def _prove_text_change(session: Session, target: Document, kind: str, proof: dict[str, Any]) -> bool:
+    """When the target's own text or platform flag already made this change (the 废止 flag, a reissued
+    text), the notice becomes its evidence instead of a second change; True if so."""
+    made = session.exec(
+        select(Change).where(
+            Change.document_id == target.id,
+            Change.to_version_id == target.current_version_id,
+            Change.kind == kind,
+            Change.event_key == "",
+        )
+    ).first()
+    if made is None:
+        return False
+    if made.evidence is None:
+        made.evidence = proof
+        session.add(made)
+    return True
+
+
+def _clauses(
+    session: Session,
+    kind: str,
+    notice: Document,
+    before: tuple[str, date | None],
+    target: Document,
+) -> list[ClauseChange]:
+    """What the event changed, as clause changes: the notice's edits for an amendment, else the validity."""
+    if kind == "amended":
+        text = session.get(Version, notice.current_version_id)
+        return amendment_edits(text.text) if text else []
+    if kind == "extended":
+        old, new = before[1], target.valid_until
+        if old == new:
+            return []
+        return [ClauseChange("有效期", "modified", f"至{old}" if old else None, f"至{new}" if new else None)]
+    if before[0] == target.validity_status:
+        return []
+    return [ClauseChange("状态", "modified", before[0], target.validity_status)]

@@ -7,7 +7,7 @@ All datetimes are timezone-aware UTC (sqlmodel rejects naive ones).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Text, TypeDecorator, UniqueConstraint
@@ -69,6 +69,25 @@ class Document(SQLModel, table=True):
     first_seen: datetime = _ts()
     last_seen: datetime = _ts()
     current_version_id: int | None = None
+    subject: str | None = Field(default=None, index=True, max_length=255)
+    """What the document is about, as references name it (normalise.references.subject_key)."""
+    valid_from: date | None = None
+    valid_until: date | None = Field(default=None, index=True)
+    trial: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    validity_status: str | None = Field(default=None, max_length=16)
+    """有效, 失效, 废止 or 已修改: the platform's flag, overruled by a later notice or by expiry."""
+    validity_evidence: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    """Per fact (valid_from, valid_until, trial, status): its value, source (platform, title, text, notice,
+    check) and the quote that proves it; a notice adds its document_id, title, doc_number and url."""
+    lifecycle_version_id: int | None = None
+    """The version whose text the validity and the references were last derived from."""
+    pending_review: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    """A document it cites or implements changed (an upstream_changed change); cleared by its own next
+    version."""
+    missed_runs: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """Consecutive successful crawls of its source that did not list it."""
+    miss_checked_run_id: int | None = None
+    """The crawl run that last counted it seen or missed, so archiving a crawl twice counts it once."""
 
 
 class Version(SQLModel, table=True):
@@ -92,7 +111,9 @@ class Version(SQLModel, table=True):
 
 class Change(SQLModel, table=True):
     __table_args__ = (
-        UniqueConstraint("document_id", "to_version_id", "kind", name="uq_change_document_version_kind"),
+        UniqueConstraint(
+            "document_id", "to_version_id", "kind", "event_key", name="uq_change_document_version_kind_event"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -108,6 +129,45 @@ class Change(SQLModel, table=True):
     """How much the change matters (detect.priority: 0 low … 3 critical), for ranking and filters."""
     routed_at: datetime | None = _ts(nullable=True)
     """When the notify stage turned this change into outbox rows (NULL: not routed yet)."""
+    event_key: str = Field(default="", max_length=128, sa_column_kwargs={"server_default": ""})
+    """Tells apart life-cycle events of one kind on one version: the notice (extended twice), the end
+    date and threshold (expiring again after an extension), the upstream change, the absence. Empty for
+    changes of the text."""
+    evidence: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    """For life-cycle changes: {document_id, title, doc_number, url, quote}, the notice (or the document
+    itself) and the sentence that proves the event."""
+
+
+class Relation(SQLModel, table=True):
+    """What one document states about another: cites, implements, amends, supersedes, repeals, extends or
+    interprets it. The target is named by ``target_key`` (its 文号, else its title) and resolved to an
+    archived document when one answers to it, now or when it arrives later."""
+
+    __table_args__ = (
+        UniqueConstraint("from_document_id", "kind", "target_key", name="uq_relation_from_kind_target"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    from_document_id: int = Field(foreign_key="document.id", index=True)
+    kind: str = Field(max_length=16, index=True)
+    target_key: str = Field(max_length=255, index=True)
+    target_title: str | None = Field(default=None, sa_column=Column(Text))
+    target_doc_number: str | None = Field(default=None, index=True, max_length=128)
+    target_subject: str | None = Field(default=None, index=True, max_length=255)
+    """The title as documents' subjects are keyed, so a 文号 nobody archived still finds its document."""
+    to_document_id: int | None = Field(default=None, foreign_key="document.id", index=True)
+    resolved_by: str | None = Field(default=None, max_length=16)
+    """doc_number, title or subject (a new edition found by what it is about)."""
+    quote: str = Field(sa_column=Column(Text, nullable=False))
+    valid_until: date | None = None
+    """For extends: the new end of validity."""
+    effective: date | None = None
+    """For repeals: when the repeal takes effect."""
+    version_id: int | None = Field(default=None, foreign_key="version.id")
+    """The version of the citing document that last stated it: relations of older texts are history."""
+    applied_at: datetime | None = _ts(nullable=True)
+    """When its effect on the target (extended, repealed, ...) was recorded."""
+    created_at: datetime = _ts()
 
 
 class CrawlRun(SQLModel, table=True):

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
 
-from storage.models import Change, Document, Version
+from storage.models import Change, Document, Relation, Version
 
 
 class DocumentNotFound(LookupError):
@@ -76,3 +76,25 @@ def version_at(session: Session, document_id: int, when: datetime) -> Version | 
 
 def version_by_seq(session: Session, document_id: int, seq: int) -> Version | None:
     return session.exec(select(Version).where(Version.document_id == document_id, Version.seq == seq)).first()
+
+
+def relations_from(session: Session, document_id: int) -> list[tuple[Relation, Document | None]]:
+    """What a document says about others, with the archived document each names (None if not archived)."""
+    rows = session.exec(
+        select(Relation, Document)
+        .join(Document, col(Relation.to_document_id) == Document.id, isouter=True)
+        .where(Relation.from_document_id == document_id)
+        .order_by(col(Relation.id))
+    ).all()
+    return [(relation, target) for relation, target in rows]
+
+
+def relations_to(session: Session, document_id: int) -> list[tuple[Relation, Document]]:
+    """What other documents say about this one: who extends, repeals, amends, supersedes or cites it."""
+    rows = session.exec(
+        select(Relation, Document)
+        .join(Document, col(Relation.from_document_id) == Document.id)
+        .where(Relation.to_document_id == document_id)
+        .order_by(col(Relation.id))
+    ).all()
+    return [(relation, source) for relation, source in rows]

@@ -123,7 +123,7 @@ def test_history_show_and_diff_answer_for_the_amended_document(workspace: Worksp
 
     history = json.loads(workspace.policywatch("history", ref, "--json").stdout)
     assert [v["version"] for v in history["versions"]] == [1, 2]
-    assert [v["change"]["kind"] for v in history["versions"]] == ["new", "amended"]
+    assert [[c["kind"] for c in v["changes"]] for v in history["versions"]] == [["new"], ["amended"]]
 
     assert "不超过1000万元" in workspace.policywatch("show", ref, "--version", "1").stdout
     latest = workspace.policywatch("show", "长发改规〔2024〕4号").stdout

@@ -18,9 +18,9 @@ from typing import Any
 
 from tests.site.faults import Fault
 from tests.site.protocol import NOT_FOUND, Request, Response, html_response, json_response
-from tests.site.timeline import AMENDMENT, STEPS, Amendment, apply_step, step_named
+from tests.site.timeline import AMENDMENT, STEPS, Amendment, apply_step, native_id, step_named
 
-__all__ = ["AMENDMENT", "SITE_IDS", "STEP_NAMES", "Amendment", "PlatformPlay", "documents"]
+__all__ = ["ALL_SITE_IDS", "AMENDMENT", "SITE_IDS", "STEP_NAMES", "Amendment", "PlatformPlay", "documents"]
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sh-platform"
 LIST_PATH = "/gwk/policy/page"
@@ -33,17 +33,21 @@ CHALLENGE_STATUS = {"challenge": 202, "412": 412}
 
 
 @functools.cache
-def _built_documents() -> tuple[dict[str, Any], ...]:
-    """The step-1 detail payloads, read once: the ``_fixture`` note is for readers, never served."""
-    payloads = [
-        json.loads(path.read_text(encoding="utf-8")) for path in sorted(FIXTURES.glob("documents/*.json"))
-    ]
-    return tuple(payload["data"] for payload in payloads)
+def _built_documents(folder: str = "documents") -> tuple[dict[str, Any], ...]:
+    """The detail payloads of a fixture folder, read once: the ``_fixture`` note is for readers, never
+    served. ``documents`` holds the step-1 documents, ``documents-later`` those later steps add."""
+    paths = sorted(FIXTURES.glob(f"{folder}/*.json"))
+    return tuple(json.loads(path.read_text(encoding="utf-8"))["data"] for path in paths)
+
+
+def _all_documents() -> tuple[dict[str, Any], ...]:
+    return _built_documents() + _built_documents("documents-later")
 
 
 @functools.cache
 def _step_documents(step: str) -> tuple[dict[str, Any], ...]:
-    return tuple(apply_step(step_named(step), list(_built_documents())))
+    later = {native_id(doc): doc for doc in _built_documents("documents-later")}
+    return tuple(apply_step(step_named(step), list(_built_documents()), later))
 
 
 def documents(step: str = "1-initial") -> list[dict[str, Any]]:
@@ -53,6 +57,8 @@ def documents(step: str = "1-initial") -> list[dict[str, Any]]:
 
 STEP_NAMES: tuple[str, ...] = tuple(STEPS)
 SITE_IDS: tuple[str, ...] = tuple(sorted({doc["siteId"] for doc in _built_documents()}))
+"""The sites of the step-1 documents; a list request naming no site asks for these."""
+ALL_SITE_IDS: tuple[str, ...] = tuple(sorted({doc["siteId"] for doc in _all_documents()}))
 
 
 def _record(document: dict[str, Any]) -> dict[str, Any]:
@@ -105,11 +111,13 @@ class PlatformPlay:
     def __init__(self) -> None:
         self._shell = (FIXTURES / "spa_shell.html").read_text(encoding="utf-8")
         self._challenge = (FIXTURES / "challenge.html").read_text(encoding="utf-8")
-        self._business_ids = {doc["businessId"] for doc in _built_documents()}
+        self._business_ids = {doc["businessId"] for doc in _all_documents()}
 
     def check_fault(self, fault: Fault) -> None:
-        if fault.site_id is not None and fault.site_id not in SITE_IDS:
-            raise ValueError(f"no document of siteId {fault.site_id!r}; site ids are {', '.join(SITE_IDS)}")
+        if fault.site_id is not None and fault.site_id not in ALL_SITE_IDS:
+            raise ValueError(
+                f"no document of siteId {fault.site_id!r}; site ids are {', '.join(ALL_SITE_IDS)}"
+            )
         if fault.business_id is not None and fault.business_id not in self._business_ids:
             raise ValueError(f"no document with businessId {fault.business_id!r}")
 

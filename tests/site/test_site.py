@@ -20,9 +20,20 @@ from typing import Any
 import pytest
 
 from tests.site.faults import Fault
-from tests.site.platform import AMENDMENT, FIXTURES, SITE_IDS, STEP_NAMES, documents
+from tests.site.platform import ALL_SITE_IDS, AMENDMENT, FIXTURES, SITE_IDS, STEP_NAMES, documents
 from tests.site.server import TestSite
-from tests.site.timeline import PARAGRAPH
+from tests.site.timeline import (
+    CITING_FENGXIAN,
+    CITING_HONGKOU,
+    EXTENSION,
+    PAIR_B_SUCCESSOR,
+    PAIR_B_TRIAL,
+    PARAGRAPH,
+    REPEAL,
+    SOIL_AMENDMENT,
+    VANISHED,
+    native_id,
+)
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 RECORD_FIELDS = {
@@ -46,6 +57,7 @@ RECORD_FIELDS = {
 }
 ATTRS = {"agency", "draftUnit", "openType", "theme", "documentAgency", "policyStatus", "zwPDFUrl"}
 HAN_DIGITS = re.compile(r"(?<=[\u4e00-\u9fff])(\s*)([0-9]+)(\s*)(?=[\u4e00-\u9fff])")
+LATER_FIXTURES = sorted(FIXTURES.glob("documents-later/*.json"))
 # Never through a proxy from the environment: the site is local.
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -95,6 +107,10 @@ def plain(txt: str) -> str:
     """Body text with every kind of step-2 noise undone: tags, entities, width, whitespace."""
     text = html.unescape(re.sub(r"<[^>]+>", "", txt))
     return re.sub(r"\s", "", unicodedata.normalize("NFKC", text))
+
+
+def load(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def by_id(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -333,10 +349,41 @@ def test_faults_are_validated(site: TestSite) -> None:
 
 
 def test_unknown_step_is_refused(site: TestSite) -> None:
-    assert STEP_NAMES == ("1-initial", "2-noise", "3-amended")
+    assert STEP_NAMES == ("1-initial", "2-noise", "3-amended", "4-citing", "5-lifecycle")
     with pytest.raises(ValueError, match="unknown step"):
-        site.set_step("4-repealed")
+        site.set_step("6-repealed")
     assert site.step == "1-initial"
+
+
+def by_native_id(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {native_id(doc): doc for doc in docs}
+
+
+def test_citing_step_is_step_3_plus_a_trial_and_two_citing_district_documents() -> None:
+    amended, citing = by_native_id(documents("3-amended")), by_native_id(documents("4-citing"))
+
+    assert {key: doc for key, doc in citing.items() if key in amended} == amended
+    assert set(citing) - set(amended) == {PAIR_B_TRIAL, CITING_FENGXIAN, CITING_HONGKOU}
+    citation = plain("《上海市建设用地土壤污染责任人认定实施办法》（沪环规〔2024〕12号）")
+    for key in (CITING_FENGXIAN, CITING_HONGKOU):
+        assert citation in plain(citing[key]["txt"])
+
+
+def test_lifecycle_step_adds_four_notices_and_drops_one_document() -> None:
+    citing, lifecycle = by_native_id(documents("4-citing")), by_native_id(documents("5-lifecycle"))
+
+    assert set(citing) - set(lifecycle) == {VANISHED}
+    assert set(lifecycle) - set(citing) == {PAIR_B_SUCCESSOR, EXTENSION, REPEAL, SOIL_AMENDMENT}
+    assert all(lifecycle[key] == doc for key, doc in citing.items() if key != VANISHED)
+    assert {doc["siteId"] for doc in lifecycle.values()} == set(ALL_SITE_IDS)
+
+
+def test_later_documents_are_never_served_by_steps_1_to_3() -> None:
+    later = {f"{d['data']['siteId']}::{d['data']['businessId']}" for d in map(load, LATER_FIXTURES)}
+
+    assert len(later) == 7
+    for step in ("1-initial", "2-noise", "3-amended"):
+        assert not later & set(by_native_id(documents(step)))
 
 
 def test_noise_step_changes_bytes_but_not_the_documents() -> None:
@@ -488,8 +535,10 @@ def test_site_lifecycle() -> None:
 def test_every_fixture_says_what_it_is_modelled_on() -> None:
     paths = sorted(FIXTURES.glob("documents/*.json"))
     assert len(paths) == 8
-    for path in paths:
-        assert "modelled on" in json.loads(path.read_text(encoding="utf-8"))["_fixture"]
+    for path in [*paths, *LATER_FIXTURES]:
+        assert "modelled on" in load(path)["_fixture"]
+    edited = [path for path in LATER_FIXTURES if "added sentence" in load(path)["_fixture"]]
+    assert [path.name.split("_")[0] for path in edited] == ["0076", "0084"]
     for path in FIXTURES.glob("*.html"):
         assert re.match(r"<!-- Fixture .*modelled on", path.read_text(encoding="utf-8"))
 
@@ -502,6 +551,6 @@ def test_builder_reproduces_the_committed_fixtures() -> None:
 
     committed = {
         path.relative_to(FIXTURES).as_posix(): path.read_text(encoding="utf-8")
-        for path in [*FIXTURES.glob("documents/*.json"), *FIXTURES.glob("*.html")]
+        for path in [*FIXTURES.glob("documents/*.json"), *LATER_FIXTURES, *FIXTURES.glob("*.html")]
     }
     assert built == committed

@@ -2,7 +2,11 @@
 
 Step 1 serves the fixtures as built. Step 2 adds only noise that a correct pipeline must ignore, generated
 by seeded code from the step-1 bodies so it is reproducible and never hand-copied. Step 3 adds one real edit
-on top of that noise, which a correct pipeline must report — and nothing else.
+on top of that noise, which a correct pipeline must report — and nothing else. Steps 4 and 5 play a
+document life cycle on top of step 3 with the documents of fixtures/sh-platform/documents-later: step 4
+adds a trial and two district documents citing a municipal one; step 5 adds the trial's successor, an
+extension notice, a repeal notice and a 关于修改 notice of the cited document, and one step-1 document
+is gone from the platform.
 """
 
 from __future__ import annotations
@@ -60,6 +64,28 @@ class Step:
     description: str
     noise: bool
     amendment: Amendment | None = None
+    later: tuple[str, ...] = ()
+    """Native ids (siteId::businessId) of the documents-later fixtures this step serves too."""
+    gone: tuple[str, ...] = ()
+    """Native ids of step-1 documents this step no longer serves."""
+
+
+PAIR_B_TRIAL = "0032::e6a432af81a9b00bd94febaf2f3961f9"
+"""沪规划资源研〔2023〕448号, the 城市更新 规划资源实施意见（试行）."""
+PAIR_B_SUCCESSOR = "0032::bea5f654a3244b13ae1264704bbd9062"
+"""沪规划资源更〔2025〕281号, its 2025版."""
+# Two district documents citing 沪环规〔2024〕12号 (0024::bf83c20301d64e4790a91509a1606023).
+CITING_FENGXIAN = "0084::00841257"
+CITING_HONGKOU = "0076::ad974e41-0fe3-4efc-bd41-25e537b9e0fd"
+EXTENSION = "0070::0070340268"
+"""浦科经委规〔2024〕11号: extends 0070::0070324449 to 2026-12-03."""
+REPEAL = "0070::0070357689"
+"""浦南规〔2026〕3号: repeals 0070::0070342687."""
+SOIL_AMENDMENT = "0024::1f0bdcc6a96842dfa6f5c27ce8122154"
+"""沪环规〔2026〕19号: 关于修改 沪环规〔2024〕12号."""
+VANISHED = "0070::0070349328"
+"""A step-1 document the platform no longer lists from step 5 on (its site still lists others)."""
+STEP_4_ADDS = (PAIR_B_TRIAL, CITING_FENGXIAN, CITING_HONGKOU)
 
 
 AMENDMENT = Amendment(
@@ -89,6 +115,23 @@ STEPS = {
             noise=True,
         ),
         Step("3-amended", "2-noise plus one edit: " + AMENDMENT.location, noise=True, amendment=AMENDMENT),
+        Step(
+            "4-citing",
+            "3-amended plus a trial (沪规划资源研〔2023〕448号) and two district documents citing "
+            "沪环规〔2024〕12号",
+            noise=True,
+            amendment=AMENDMENT,
+            later=STEP_4_ADDS,
+        ),
+        Step(
+            "5-lifecycle",
+            "4-citing plus the trial's 2025版, an extension notice, a repeal notice and a 关于修改 notice of "
+            "沪环规〔2024〕12号; 0070349328 is no longer listed",
+            noise=True,
+            amendment=AMENDMENT,
+            later=(*STEP_4_ADDS, PAIR_B_SUCCESSOR, EXTENSION, REPEAL, SOIL_AMENDMENT),
+            gone=(VANISHED,),
+        ),
     )
 }
 
@@ -105,9 +148,17 @@ def by_date(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(documents, key=lambda doc: (doc["publishDate"], doc["businessId"]), reverse=True)
 
 
-def apply_step(step: Step, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The documents (detail payloads) as ``step`` serves them, in its list order."""
-    documents = copy.deepcopy(documents)
+def native_id(document: dict[str, Any]) -> str:
+    return f"{document['siteId']}::{document['businessId']}"
+
+
+def apply_step(
+    step: Step, documents: list[dict[str, Any]], later: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The documents (detail payloads) as ``step`` serves them, in its list order: the step-1 documents
+    it still serves, then the ``later`` fixtures (by native id) it adds."""
+    kept = [doc for doc in documents if native_id(doc) not in step.gone]
+    documents = copy.deepcopy(kept + [later[name] for name in step.later])
     if step.amendment is not None:
         amend(step.amendment, documents)
     if not step.noise:
