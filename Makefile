@@ -28,9 +28,11 @@ test: $(STAMP)  ## the test suite (starts the local PostgreSQL if it is not runn
 demo: $(STAMP)  ## offline demo: local test site, two runs with an amendment between, the alert it sent
 	$(BIN)/python -m tests.demo
 
-bench: $(STAMP)  ## benchmarks: pipeline throughput and memory, diff speed
+bench: $(STAMP)  ## benchmarks: pipeline throughput and memory, diff speed, detection and metadata accuracy
 	$(BIN)/python -m bench.bench_pipeline
 	$(BIN)/python -m bench.bench_diff
+	$(BIN)/python -m bench.bench_detect_eval
+	$(BIN)/python -m bench.bench_metadata
 
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check .
