@@ -1,38 +1,36 @@
-"""Routing changes into the outbox and delivering outbox rows, at most once each.
+"""Routing changes into the outbox and delivering outbox rows, at most once each and in order.
 
 Routing and delivery are separate so a slow or broken receiver never blocks detection, and a crash
-anywhere leaves a state the next run can continue from. Delivery claims a row with a conditional
+anywhere leaves a state the next run can continue from. Delivery claims rows with one conditional
 UPDATE before sending, so two deliverers (threads or processes) never send the same row; a row found
 still claimed after the lease is marked ``uncertain`` and never resent automatically, because we
 cannot know whether the receiver got it.
+
+A digest subscription's rows wait until their period's send time and go out together as one message.
+A subscription's alerts are sent in the order they were routed: while one waits for a retry, later
+ones are held back, and when a channel fails, the subscription's other alerts due in the same run
+count a failed attempt with it instead of being tried against the broken channel.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import apprise
 from sqlalchemy import CursorResult, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from notifiers.channels import send
 from notifiers.events import ChangeEvent, load_event
-from notifiers.render import Message, render
+from notifiers.render import Message, render, render_digest
 from notifiers.subscriptions import Subscription, redact_text
 from policywatch.failpoints import failpoint
 from storage.models import Change, Outbox, utcnow
 
 MAX_ERROR_CHARS = 1000
-
-_RICH = "rich"
-_PLAIN = "plain"
-_RICH_FORMATS = (apprise.NotifyFormat.MARKDOWN, apprise.NotifyFormat.HTML)
 
 
 @dataclass(frozen=True)
@@ -46,6 +44,8 @@ class DeliveryError:
 
 @dataclass
 class DeliveryReport:
+    """Counts of outbox rows (one per subscription and change; a digest message carries several)."""
+
     sent: int = 0
     failed: int = 0
     """Rows that used their last attempt in this run."""
@@ -55,6 +55,8 @@ class DeliveryReport:
     """Rows found claimed past the lease in this run: maybe sent, not resent."""
     orphaned: int = 0
     """Rows left pending because their subscription is no longer in the file."""
+    held: int = 0
+    """Due rows held back behind an earlier alert of the same subscription that waits for a retry."""
     errors: list[DeliveryError] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -63,7 +65,7 @@ class DeliveryReport:
     def summary(self) -> str:
         return (
             f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed, "
-            f"{self.uncertain} uncertain, {self.orphaned} for removed subscriptions"
+            f"{self.uncertain} uncertain, {self.held} held, {self.orphaned} for removed subscriptions"
         )
 
 
@@ -89,10 +91,20 @@ def route_changes(
         existing = set(session.exec(select(Outbox.subscription).where(Outbox.change_id == change_id)).all())
         for subscription in subscriptions:
             if subscription.name not in existing and subscription.matches(event):
-                session.add(Outbox(subscription=subscription.name, change_id=change_id))
+                session.add(_row(subscription, event))
                 created += 1
     session.flush()
     return created
+
+
+def _row(subscription: Subscription, event: ChangeEvent) -> Outbox:
+    """Immediate rows are due now; digest rows at the send time of the period the change was detected in."""
+    if subscription.digest is None:
+        return Outbox(subscription=subscription.name, change_id=event.change_id)
+    key, send_at = subscription.digest.period(event.detected_at)
+    return Outbox(
+        subscription=subscription.name, change_id=event.change_id, digest_key=key, next_attempt_at=send_at
+    )
 
 
 def deliver_due(
@@ -100,67 +112,119 @@ def deliver_due(
     subscriptions: Sequence[Subscription],
     *,
     now: datetime | None = None,
-    max_attempts: int = 8,
-    base_backoff: timedelta = timedelta(minutes=1),
     lease: timedelta = timedelta(minutes=10),
 ) -> DeliveryReport:
-    """Sends every due pending row once; failures are retried later with exponential back-off.
+    """Sends every due pending row once; failures are retried by each subscription's ``retry`` policy.
 
     ``lease`` must be longer than the slowest send (apprise's e-mail connect timeout alone is 15 s).
-    Each step commits on its own: a crash loses at most the outcome of the row being sent.
+    Each step commits on its own: a crash loses at most the outcome of the message being sent.
     """
     now = now or utcnow()
     report = DeliveryReport()
     _expire_claims(engine, now - lease, report)
     by_name = {subscription.name: subscription for subscription in subscriptions}
-    notifiers: dict[str, apprise.Apprise] = {}
     with Session(engine) as session:
-        due = session.exec(
-            select(Outbox)
-            .where(Outbox.status == "pending", col(Outbox.next_attempt_at) <= now)
-            .order_by(col(Outbox.id))
+        pending = session.exec(
+            select(Outbox).where(Outbox.status == "pending").order_by(col(Outbox.id))
         ).all()
-    for row in due:
-        assert row.id is not None
-        subscription = by_name.get(row.subscription)
+    waiting: dict[str, tuple[str, int]] = {}
+    for row in pending:
+        if row.attempts and row.next_attempt_at > now:
+            waiting[row.subscription] = min(waiting.get(row.subscription, _order(row)), _order(row))
+    failed_channels: dict[str, str] = {}
+    for unit in _units(row for row in pending if row.next_attempt_at <= now):
+        subscription = by_name.get(unit[0].subscription)
         if subscription is None:
-            _leave_orphan(engine, row, report)
-            continue
-        attempts = _claim(engine, row.id, now)
-        if attempts is None:
-            continue  # another deliverer has it
-        try:
-            with Session(engine) as session:
-                message = render(load_event(session, row.change_id))
-            if subscription.name not in notifiers:
-                notifiers[subscription.name] = _notifier(subscription)
-            error = _send(notifiers[subscription.name], message)
-        except Exception as exc:  # one broken change or service must not stop the other rows
-            error = f"{type(exc).__name__}: {exc}"
-        if error is None:
-            _finish(engine, row.id, now, status="sent", sent_at=now)
-            report.sent += 1
-            failpoint("during-notify")
-            continue
-        error = redact_text(error, subscription.secrets)[:MAX_ERROR_CHARS]
-        attempts += 1
-        if attempts >= max_attempts:
-            _finish(engine, row.id, now, status="failed", attempts=attempts, last_error=error)
-            report.failed += 1
+            for row in unit:
+                _leave_orphan(engine, row, report)
+        elif unit[0].subscription in waiting and waiting[unit[0].subscription] < _order(unit[0]):
+            report.held += len(unit)
         else:
-            retry_at = now + base_backoff * 2 ** (attempts - 1)
-            _finish(
-                engine,
-                row.id,
-                now,
-                status="pending",
-                attempts=attempts,
-                last_error=error,
-                next_attempt_at=retry_at,
-            )
-            report.retrying += 1
-        report.errors.append(DeliveryError(row.id, row.subscription, row.change_id, error))
+            _deliver(engine, subscription, unit, now, failed_channels, report)
     return report
+
+
+def _order(row: Outbox) -> tuple[str, int]:
+    """The order a subscription's alerts go out in: digests by period, then as routed."""
+    assert row.id is not None
+    return row.digest_key or "", row.id
+
+
+def _units(rows: Iterable[Outbox]) -> list[list[Outbox]]:
+    """What is sent as one message: an immediate row alone, a digest's due rows together."""
+    units: dict[tuple[str, str], list[Outbox]] = {}
+    for row in rows:
+        units.setdefault((row.subscription, row.digest_key or f"#{row.id}"), []).append(row)
+    return sorted(units.values(), key=lambda unit: _order(unit[0]))
+
+
+def _deliver(
+    engine: Engine,
+    subscription: Subscription,
+    unit: list[Outbox],
+    now: datetime,
+    failed_channels: dict[str, str],
+    report: DeliveryReport,
+) -> None:
+    claimed = _claim(engine, [row.id for row in unit if row.id is not None], now)
+    if not claimed:
+        return  # another deliverer has them
+    # In routing order (claimed is in the database's order), so a digest lists changes as detected.
+    change_of = {row.id: row.change_id for row in unit if row.id in claimed}
+    ids = list(change_of)
+    error = _attempt(engine, subscription, unit[0].digest_key, list(change_of.values()), failed_channels)
+    if error is None:
+        _finish(engine, ids, now, status="sent", sent_at=now)
+        report.sent += len(ids)
+        failpoint("during-notify")
+        return
+    error = redact_text(error, subscription.secrets)[:MAX_ERROR_CHARS]
+    attempts = max(claimed.values()) + 1
+    if attempts >= subscription.retry.max_attempts:
+        _finish(engine, ids, now, status="failed", attempts=attempts, last_error=error)
+        report.failed += len(ids)
+    else:
+        retry_at = now + subscription.retry.wait(attempts)
+        _finish(
+            engine, ids, now, status="pending", attempts=attempts, last_error=error, next_attempt_at=retry_at
+        )
+        report.retrying += len(ids)
+    report.errors += [DeliveryError(row_id, subscription.name, change_of[row_id], error) for row_id in ids]
+
+
+def _attempt(
+    engine: Engine,
+    subscription: Subscription,
+    key: str | None,
+    change_ids: list[int],
+    failed_channels: dict[str, str],
+) -> str | None:
+    """Renders and sends one message: None when sent, else why not. A failed channel is remembered, so
+    the subscription's later alerts in this run count a failed attempt without being tried."""
+    broken = failed_channels.get(subscription.name)
+    if broken is not None:
+        return f"not tried: the channel failed for an earlier alert in this run ({broken})"
+    try:
+        message = _message(engine, subscription, key, change_ids)
+    except Exception as exc:  # one broken change must not stop the subscription's other alerts
+        return f"{type(exc).__name__}: {exc}"
+    try:
+        error = send(subscription, message)
+    except Exception as exc:  # nor one broken service the other subscriptions
+        error = f"{type(exc).__name__}: {exc}"
+    if error is not None:
+        failed_channels[subscription.name] = error
+    return error
+
+
+def _message(engine: Engine, subscription: Subscription, key: str | None, change_ids: list[int]) -> Message:
+    with Session(engine) as session:
+        events = [load_event(session, change_id) for change_id in change_ids]
+    if key is None:
+        return render(events[0], archive_url=subscription.archive_url)
+    return render_digest(
+        subscription.name, key, events, digest=subscription.digest, archive_url=subscription.archive_url
+    )
 
 
 def _expire_claims(engine: Engine, claimed_before: datetime, report: DeliveryReport) -> None:
@@ -172,8 +236,8 @@ def _expire_claims(engine: Engine, claimed_before: datetime, report: DeliveryRep
         assert row.id is not None
         error = (
             f"claimed at {row.claimed_at:%Y-%m-%d %H:%M:%S}Z but no outcome was recorded (the deliverer "
-            "stopped or outlived its lease); not resent: check the receiver, then set status to 'sent' "
-            "or 'pending'"
+            "stopped or outlived its lease); not resent: check the receiver, then `policywatch outbox "
+            f"--retry {row.id}` or `--cancel {row.id}`"
         )
         with engine.begin() as connection:
             marked = connection.execute(
@@ -194,7 +258,7 @@ def _leave_orphan(engine: Engine, row: Outbox, report: DeliveryReport) -> None:
     assert row.id is not None
     error = (
         f"subscription '{row.subscription}' is not in the subscription file; left pending: add it back "
-        "to deliver this row, or delete the row to drop it"
+        f"to deliver this row, or `policywatch outbox --cancel {row.id}` to drop it"
     )
     with engine.begin() as connection:
         connection.execute(
@@ -206,26 +270,24 @@ def _leave_orphan(engine: Engine, row: Outbox, report: DeliveryReport) -> None:
     report.errors.append(DeliveryError(row.id, row.subscription, row.change_id, error))
 
 
-def _claim(engine: Engine, row_id: int, now: datetime) -> int | None:
-    """Marks the row ``sending`` if it is still pending and due; returns its attempts, None if taken."""
+def _claim(engine: Engine, row_ids: list[int], now: datetime) -> dict[int, int]:
+    """Marks the rows ``sending`` where still pending and due, in one statement; returns the attempts of
+    each row this call claimed (RETURNING: a row another deliverer took in between is not among them)."""
     with engine.begin() as connection:
         claimed = connection.execute(
             update(Outbox)
             .where(
-                col(Outbox.id) == row_id, col(Outbox.status) == "pending", col(Outbox.next_attempt_at) <= now
+                col(Outbox.id).in_(row_ids),
+                col(Outbox.status) == "pending",
+                col(Outbox.next_attempt_at) <= now,
             )
             .values(status="sending", claimed_at=now)
+            .returning(col(Outbox.id), col(Outbox.attempts))
         )
-        if _rowcount(claimed) != 1:
-            return None
-        # Read inside the claim: another deliverer may have counted a failed attempt since we listed it.
-        attempts: int = connection.execute(
-            select(Outbox.attempts).where(col(Outbox.id) == row_id)
-        ).scalar_one()
-        return attempts
+        return {row_id: attempts for row_id, attempts in claimed.all()}
 
 
-def _finish(engine: Engine, row_id: int, claimed_at: datetime, **values: Any) -> None:
+def _finish(engine: Engine, row_ids: list[int], claimed_at: datetime, **values: Any) -> None:
     """Records the outcome of our claim; matched on claimed_at so a re-queued, re-claimed row is not touched.
 
     A row marked uncertain meanwhile still gets the outcome: it is known now.
@@ -234,68 +296,12 @@ def _finish(engine: Engine, row_id: int, claimed_at: datetime, **values: Any) ->
         connection.execute(
             update(Outbox)
             .where(
-                col(Outbox.id) == row_id,
+                col(Outbox.id).in_(row_ids),
                 col(Outbox.status).in_(("sending", "uncertain")),
                 col(Outbox.claimed_at) == claimed_at,
             )
             .values(**values)
         )
-
-
-def _notifier(subscription: Subscription) -> apprise.Apprise:
-    """One apprise object per subscription; services that render Markdown/HTML are tagged apart.
-
-    Sequential (async_mode off), so apprise's failure warnings come from this thread and can be
-    attributed to the row being sent.
-    """
-    notifier = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
-    for url in subscription.urls:
-        # Instantiated once to read the service's native format (e-mail: HTML), then added with a tag.
-        service = apprise.Apprise.instantiate(url)
-        rich = service is not None and service.notify_format in _RICH_FORMATS
-        notifier.add(url, tag=_RICH if rich else _PLAIN)
-    return notifier
-
-
-def _send(notifier: apprise.Apprise, message: Message) -> str | None:
-    """Sends to every service of the subscription; returns None on full success, else the reason."""
-    groups = (
-        (_RICH, message.body_markdown, apprise.NotifyFormat.MARKDOWN),
-        (_PLAIN, message.body, apprise.NotifyFormat.TEXT),
-    )
-    with _apprise_warnings() as warnings:
-        # apprise 1.x returns True (all sent), False (something failed) or None (nothing to send to).
-        results = [
-            notifier.notify(title=message.title, body=body, body_format=body_format, tag=tag)
-            for tag, body, body_format in groups
-            if next(notifier.find(tag), None) is not None
-        ]
-    if results and all(result is True for result in results):
-        return None
-    return "; ".join(warnings) or "apprise reported a failure without a reason"
-
-
-@contextmanager
-def _apprise_warnings() -> Iterator[list[str]]:
-    """apprise gives the reason for a failure only in its log: collect this thread's warnings."""
-    collector = _ThreadWarnings()
-    logger = logging.getLogger("apprise")
-    logger.addHandler(collector)
-    try:
-        yield collector.messages
-    finally:
-        logger.removeHandler(collector)
-
-
-class _ThreadWarnings(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.thread = threading.get_ident()
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.thread == self.thread:
-            self.messages.append(record.getMessage())
 
 
 def _rowcount(result: Any) -> int:

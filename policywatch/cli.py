@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy.exc import OperationalError
@@ -25,6 +26,7 @@ from sqlmodel import Session
 from crawlers.registry import RegistryError, load_registry
 from detect.diff import diff_texts
 from notifiers.subscriptions import SubscriptionError, load_subscriptions
+from policywatch.cli_notify import register as register_notify_commands
 from policywatch.config import load_settings
 from storage.db import make_engine, session_scope
 from storage.health import source_health
@@ -47,6 +49,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+register_notify_commands(app)
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)  # one unbroken line per error, greppable in logs
 
@@ -56,7 +59,7 @@ SourcesOption = Annotated[
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
 

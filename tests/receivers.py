@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -133,10 +134,12 @@ class ReceivedRequest:
 
 
 class HTTPReceiver:
-    """A webhook endpoint on a free local port that records every POST; it can be made to fail."""
+    """A webhook endpoint on a free local port that records every POST; it can be made to fail or slow."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, delay: float = 0.0) -> None:
         self.requests: list[ReceivedRequest] = []
+        self.delay = delay
+        """Seconds each answer takes, so concurrent senders really overlap."""
         self._status = 200
         self._lock = threading.Lock()
         self._server = _Server(self)
@@ -190,6 +193,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         receiver = cast(_Server, self.server).receiver
+        time.sleep(receiver.delay)
         status = receiver.record(self.path, self.headers.get("Content-Type", ""), body)
         self.send_response(status)
         self.send_header("Content-Length", "0")

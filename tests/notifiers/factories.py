@@ -24,6 +24,7 @@ AMOUNT_CLAUSE = Clause(
         (0, "万元支持。"),
     ],
 )
+TEXT = "第一条 为促进本区人工智能产业发展，制定本政策。\n第二条 本政策适用于在本区注册的企业。"
 
 _native_ids = count(1)
 
@@ -33,6 +34,7 @@ def make_event(**overrides: Any) -> ChangeEvent:
     fields: dict[str, Any] = {
         "change_id": 1,
         "kind": "amended",
+        "priority": 2,
         "detected_at": datetime(2026, 11, 23, 7, 30, tzinfo=UTC),
         "summary": "第四条第（一）项扶持金额调整",
         "clauses": (AMOUNT_CLAUSE,),
@@ -44,7 +46,13 @@ def make_event(**overrides: Any) -> ChangeEvent:
         "url": "https://www.shcn.gov.cn/art/2024/3/1/art_1.html",
         "district": "changning",
         "level": "district",
+        "status": "有效",
+        "published": "2024-03-01",
+        "validity": "2024-03-01 至 2026-12-31（试行）",
+        "evidence": None,
+        "text": TEXT,
         "archive_ref": "policywatch show 7",
+        "diff_ref": "policywatch diff 7 --from 1 --to 2",
     }
     fields.update(overrides)
     return ChangeEvent(**fields)
@@ -56,9 +64,13 @@ def store_change(
     kind: str = "amended",
     summary: str = "第四条第（一）项扶持金额调整",
     diff: dict[str, Any] | None = None,
+    priority: int = 2,
+    detected_at: datetime | None = None,
+    text: str = TEXT,
+    evidence: dict[str, Any] | None = None,
     **document: Any,
 ) -> int:
-    """Stores a document, a version and one change of it; returns the change id."""
+    """Stores a document, its first version and one change to a second version; returns the change id."""
     fields: dict[str, Any] = {
         "source_id": "sh-platform",
         "native_id": f"doc-{next(_native_ids)}",
@@ -68,6 +80,7 @@ def store_change(
         "agency": "上海市长宁区人民政府",
         "district": "changning",
         "level": "district",
+        "status": "有效",
     }
     fields.update(document)
     with session_scope(engine) as session:
@@ -78,18 +91,25 @@ def store_change(
         session.add(stored)
         session.flush()
         assert stored.id is not None
-        version = Version(
-            document_id=stored.id, seq=1, content_hash="0" * 64, text="正文", normaliser_version=1
-        )
-        session.add(version)
+        versions = [
+            Version(
+                document_id=stored.id, seq=seq, content_hash=f"{seq}" * 64, text=text, normaliser_version=1
+            )
+            for seq in (1, 2)
+        ]
+        session.add_all(versions)
         session.flush()
-        assert version.id is not None
+        assert versions[0].id is not None and versions[1].id is not None
         change = Change(
             document_id=stored.id,
             kind=kind,
-            to_version_id=version.id,
+            from_version_id=versions[0].id if kind != "new" else None,
+            to_version_id=versions[1].id,
             summary=summary,
             diff=diff if diff is not None else {"changes": [{**AMOUNT_CLAUSE, "coarse": False}]},
+            priority=priority,
+            evidence=evidence,
+            **({"detected_at": detected_at} if detected_at else {}),
         )
         session.add(change)
         session.flush()

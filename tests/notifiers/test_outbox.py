@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +14,10 @@ from sqlmodel import Session, col, select
 from notifiers.events import ChangeEvent, load_event
 from notifiers.outbox import DeliveryReport, deliver_due, route_changes
 from notifiers.render import render
-from notifiers.subscriptions import Subscription, load_subscriptions
+from notifiers.schedule import Digest
+from notifiers.subscriptions import Filters, RetryPolicy, Subscription, load_subscriptions
 from storage.db import make_engine, session_scope
+from storage.migrate import upgrade
 from storage.models import Change, Outbox, utcnow
 from tests.notifiers.factories import store_change
 from tests.receivers import HTTPReceiver, SMTPReceiver
@@ -27,8 +29,11 @@ def http() -> Iterator[HTTPReceiver]:
         yield receiver
 
 
-def subscribe(name: str, *urls: str, **filters: Any) -> Subscription:
-    return Subscription(name=name, urls=urls, **filters)
+DEFAULT_RETRY = RetryPolicy()
+
+
+def subscribe(name: str, *urls: str, retry: RetryPolicy = DEFAULT_RETRY, **filters: Any) -> Subscription:
+    return Subscription(name=name, urls=urls, filters=Filters(**filters), retry=retry)
 
 
 def route(engine: Engine, subscriptions: list[Subscription]) -> int:
@@ -161,7 +166,7 @@ def test_email_has_the_chinese_subject_and_plain_text(engine: Engine) -> None:
     assert "文号：长府规〔2024〕3号" in received.text
 
 
-def test_email_html_part_renders_the_markdown(engine: Engine) -> None:
+def test_email_html_part_highlights_the_changed_words(engine: Engine) -> None:
     with SMTPReceiver() as smtp:
         mail = subscribe("mail", smtp.url())
         routed_to(engine, mail)
@@ -169,7 +174,8 @@ def test_email_html_part_renders_the_markdown(engine: Engine) -> None:
         deliver_due(engine, [mail])
 
     (html,) = smtp.messages[0].parts("text/html")
-    assert "【1000】→【<strong>500</strong>】" in html
+    assert '>1000</del>】→【<ins style="color:#22863a;background:#e6ffed">500</ins>】万元支持。' in html
+    assert "发文机关：上海市长宁区人民政府" in html
 
 
 def test_smtp_password_from_the_environment_logs_in(
@@ -233,7 +239,7 @@ def test_backoff_doubles_with_each_failed_attempt(engine: Engine, http: HTTPRece
     waits = []
 
     for _ in range(3):
-        deliver_due(engine, [hook], now=now, base_backoff=timedelta(minutes=1))
+        deliver_due(engine, [hook], now=now)
         (row,) = rows(engine)
         waits.append(row.next_attempt_at - now)
         now = row.next_attempt_at
@@ -241,15 +247,29 @@ def test_backoff_doubles_with_each_failed_attempt(engine: Engine, http: HTTPRece
     assert waits == [timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4)]
 
 
-def test_row_fails_for_good_after_max_attempts(engine: Engine, http: HTTPReceiver) -> None:
-    hook = subscribe("hook", http.url("json"))
+def test_backoff_stops_growing_at_the_maximum(engine: Engine, http: HTTPReceiver) -> None:
+    retry = RetryPolicy(backoff=timedelta(minutes=1), max_backoff=timedelta(minutes=3))
+    hook = subscribe("hook", http.url("json"), retry=retry)
     routed_to(engine, hook)
     http.fail_with(500)
     now = utcnow()
 
-    first = deliver_due(engine, [hook], now=now, max_attempts=2)
-    second = deliver_due(engine, [hook], now=now + timedelta(minutes=1), max_attempts=2)
-    after = deliver_due(engine, [hook], now=now + timedelta(days=1), max_attempts=2)
+    for _ in range(4):
+        deliver_due(engine, [hook], now=now)
+        now = rows(engine)[0].next_attempt_at
+
+    assert rows(engine)[0].attempts == 4 and now - rows(engine)[0].claimed_at == timedelta(minutes=3)
+
+
+def test_row_fails_for_good_after_max_attempts(engine: Engine, http: HTTPReceiver) -> None:
+    hook = subscribe("hook", http.url("json"), retry=RetryPolicy(max_attempts=2))
+    routed_to(engine, hook)
+    http.fail_with(500)
+    now = utcnow()
+
+    first = deliver_due(engine, [hook], now=now)
+    second = deliver_due(engine, [hook], now=now + timedelta(minutes=1))
+    after = deliver_due(engine, [hook], now=now + timedelta(days=1))
 
     assert [(r.retrying, r.failed) for r in (first, second, after)] == [(1, 0), (0, 1), (0, 0)]
     assert (rows(engine)[0].status, len(http.requests)) == ("failed", 2)
@@ -365,3 +385,123 @@ def test_two_deliverers_send_each_row_exactly_once(
     assert delivered == sorted(f"【修订 amended】{title}（长府规〔2024〕3号）" for title in titles)
     assert sum(report.sent for report in reports) == 30
     assert {row.status for row in rows(engine)} == {"sent"}
+
+
+def test_digest_row_waits_for_the_send_time_of_its_period(engine: Engine) -> None:
+    daily = Subscription(name="daily", urls=("json://127.0.0.1/hook",), digest=Digest("daily", time(9, 0)))
+    store_change(engine, detected_at=datetime(2026, 3, 1, 4, 0, tzinfo=UTC))  # 12:00 in Shanghai
+
+    route(engine, [daily])
+
+    (row,) = rows(engine)
+    assert (row.digest_key, row.next_attempt_at) == (
+        "daily:2026-03-02",
+        datetime(2026, 3, 2, 1, 0, tzinfo=UTC),
+    )
+
+
+# Order: a subscription's alerts go out as routed, also across an outage
+
+
+def test_alerts_after_a_failed_one_are_not_tried_in_the_same_run(engine: Engine, http: HTTPReceiver) -> None:
+    hook = subscribe("hook", http.url("json"))
+    for _ in range(3):
+        store_change(engine)
+    route(engine, [hook])
+    http.fail_with(503)
+
+    report = deliver_due(engine, [hook])
+
+    assert (report.retrying, len(http.requests)) == (3, 1)
+    assert {row.attempts for row in rows(engine)} == {1}
+    assert rows(engine)[2].last_error is not None and rows(engine)[2].last_error.startswith("not tried")
+
+
+def test_later_alert_is_held_while_an_earlier_one_waits_for_its_retry(
+    engine: Engine, http: HTTPReceiver
+) -> None:
+    hook = subscribe("hook", http.url("json"))
+    routed_to(engine, hook)
+    now = utcnow()
+    http.fail_with(503)
+    deliver_due(engine, [hook], now=now)
+    http.recover()
+    store_change(engine, title="后来的文件")
+    route(engine, [hook])
+
+    report = deliver_due(engine, [hook], now=now + timedelta(seconds=10))
+
+    assert (report.held, report.sent, http.delivered) == (1, 0, [])
+
+
+def test_outage_then_recovery_delivers_every_alert_once_in_routing_order(
+    engine: Engine, http: HTTPReceiver
+) -> None:
+    hook = subscribe("hook", http.url("json"))
+    now = utcnow()
+    http.fail_with(503)
+    titles = []
+    for hour in range(5):  # five hours down; a new change arrives every hour
+        titles.append(f"政策文件{hour}")
+        store_change(engine, title=titles[-1])
+        route(engine, [hook])
+        deliver_due(engine, [hook], now=now + timedelta(hours=hour))
+    http.recover()
+
+    reports = [deliver_due(engine, [hook], now=now + timedelta(hours=hour)) for hour in range(5, 8)]
+
+    assert [request.json["title"] for request in http.delivered] == [
+        f"【修订 amended】{title}（长府规〔2024〕3号）" for title in titles
+    ]
+    assert [report.sent for report in reports] == [5, 0, 0]
+    assert {row.status for row in rows(engine)} == {"sent"}
+
+
+def test_change_that_cannot_be_rendered_does_not_hold_back_the_others(
+    engine: Engine, http: HTTPReceiver
+) -> None:
+    hook = subscribe("hook", http.url("json"))
+    broken = store_change(engine)
+    store_change(engine, title="正常的文件")
+    route(engine, [hook])
+    with session_scope(engine) as session:
+        session.execute(
+            update(Change).where(col(Change.id) == broken).values(diff={"changes": [{"path": "一"}]})
+        )
+
+    report = deliver_due(engine, [hook])
+
+    assert (report.retrying, report.sent) == (1, 1)
+    assert [error.change_id for error in report.errors] == [broken]
+
+
+@pytest.mark.postgres
+def test_two_deliverers_on_postgres_send_each_row_exactly_once(postgres_url: str) -> None:
+    engines = [make_engine(postgres_url) for _ in range(2)]
+    upgrade(engines[0])
+    titles = [f"政策文件{n}" for n in range(20)]
+    for title in titles:
+        store_change(engines[0], title=title)
+    start = threading.Barrier(2)
+    reports: list[DeliveryReport] = []
+    with HTTPReceiver(delay=0.05) as slow:
+        hook = subscribe("hook", slow.url("json"))
+        route(engines[0], [hook])
+
+        def deliverer(own_engine: Engine) -> None:
+            start.wait()
+            reports.append(deliver_due(own_engine, [hook]))
+
+        threads = [threading.Thread(target=deliverer, args=(e,)) for e in engines]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    statuses = {row.status for row in rows(engines[0])}
+    for own_engine in engines:
+        own_engine.dispose()
+
+    delivered = sorted(request.json["title"] for request in slow.requests)
+    assert delivered == sorted(f"【修订 amended】{title}（长府规〔2024〕3号）" for title in titles)
+    assert all(report.sent > 0 for report in reports), "the deliverers did not overlap"
+    assert (sum(report.sent for report in reports), statuses) == (20, {"sent"})

@@ -2,11 +2,20 @@ from __future__ import annotations
 
 import logging
 import textwrap
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
 
-from notifiers.subscriptions import SubscriptionError, load_subscriptions, redact_text, redact_url
+from notifiers.schedule import Digest
+from notifiers.subscriptions import (
+    RetryPolicy,
+    SubscriptionError,
+    load_subscriptions,
+    redact_text,
+    redact_url,
+    topics,
+)
 
 GOOD_URL = "json://127.0.0.1:8099/hook"
 
@@ -37,18 +46,18 @@ def test_file_is_loaded_with_filters(tmp_path: Path) -> None:
 
     first, second = load_subscriptions(path)
 
-    assert (first.name, first.urls, first.districts) == (
+    assert (first.name, first.urls, first.filters.districts) == (
         "changning-invest",
         (GOOD_URL,),
         frozenset({"changning", "putuo"}),
     )
-    assert (first.levels, first.sources, first.kinds) == (
+    assert (first.filters.levels, first.filters.sources, first.filters.kinds) == (
         frozenset({"district"}),
         frozenset({"sh-platform"}),
         frozenset({"new", "amended"}),
     )
-    assert first.keywords == ("人工智能", "no")
-    assert (second.districts, second.keywords) == (None, None)
+    assert first.filters.keywords == ("人工智能", "no")
+    assert (second.filters.districts, second.filters.keywords, second.digest) == (None, None, None)
 
 
 def test_plain_scalars_are_read_as_written(tmp_path: Path) -> None:
@@ -63,7 +72,7 @@ def test_plain_scalars_are_read_as_written(tmp_path: Path) -> None:
         """,
     )
 
-    assert load_subscriptions(path)[0].keywords == ("no", "0123")
+    assert load_subscriptions(path)[0].filters.keywords == ("no", "0123")
 
 
 def test_empty_subscription_list_is_valid(tmp_path: Path) -> None:
@@ -84,7 +93,7 @@ BAD_FILES = {
         ONE + "    filter: {}\n",
         4,
         "unknown key 'filter' in a subscription (did you mean 'filters'?)",
-        "allowed keys: name, urls, filters",
+        "allowed keys: name, urls, apprise_config, tags, filters, mode",
     ),
     "unknown-filter": (
         ONE + "    filters:\n      district: [putuo]\n",
@@ -104,7 +113,25 @@ BAD_FILES = {
         "invalid name 'Team A'",
         "lowercase",
     ),
-    "missing-urls": ("subscriptions:\n  - name: a\n", 2, "subscription without `urls`", "add `urls:`"),
+    "missing-urls": (
+        "subscriptions:\n  - name: a\n",
+        2,
+        "subscription without `urls` or `apprise_config`",
+        "add `urls:`",
+    ),
+    "urls-and-config": (
+        ONE + "    apprise_config: apprise.yaml\n",
+        4,
+        "a subscription has both `urls` and `apprise_config`",
+        "keep one of them",
+    ),
+    "tags-without-config": (ONE + "    tags: [legal]\n", 4, "`tags` without `apprise_config`", "remove them"),
+    "missing-apprise-config": (
+        "subscriptions:\n  - name: a\n    apprise_config: absent.yaml\n",
+        3,
+        "apprise config file",
+        "a relative path starts at this file's folder",
+    ),
     "empty-urls": (
         "subscriptions:\n  - name: a\n    urls: []\n",
         3,
@@ -150,8 +177,77 @@ BAD_FILES = {
     "unset-env": (
         "subscriptions:\n  - name: a\n    urls:\n      - json://u:${PW_TEST_UNSET}@127.0.0.1/hook\n",
         4,
-        "environment variable PW_TEST_UNSET is not set",
-        "set PW_TEST_UNSET in the environment",
+        "variable PW_TEST_UNSET is not set (or empty) in the environment",
+        "set PW_TEST_UNSET in the environment or in a `secrets_file:`",
+    ),
+    "unknown-topic": (
+        ONE + "    filters:\n      topics: [人工智能, 区块连]\n",
+        5,
+        "unknown topic '区块连'",
+        "use one of: 集成电路, 生物医药, 人工智能",
+    ),
+    "unknown-priority": (
+        ONE + "    filters:\n      min_priority: urgent\n",
+        5,
+        "unknown priority 'urgent'",
+        "use one of: low, normal, high, critical",
+    ),
+    "keywords-unknown-form": (
+        ONE + "    filters:\n      keywords: {every: [a]}\n",
+        5,
+        "unknown key 'every' in filters.keywords",
+        "allowed keys: any, all",
+    ),
+    "keywords-empty-form": (
+        ONE + "    filters:\n      keywords: {}\n",
+        5,
+        "`filters.keywords` has neither `any` nor `all`",
+        "write `keywords: {all: [a, b]}`",
+    ),
+    "unknown-mode": (ONE + "    mode: hourly\n", 4, "unknown mode 'hourly'", "use immediate, `daily 09:00`"),
+    "bad-time": (ONE + "    mode: daily 25:00\n", 4, "bad time '25:00' in mode 'daily 25:00'", "HH:MM"),
+    "bad-time-words": (ONE + "    mode: daily at nine\n", 4, "bad time 'at nine'", "HH:MM"),
+    "unknown-day": (
+        ONE + "    mode: weekly someday 09:00\n",
+        4,
+        "unknown day 'someday'",
+        "use one of: monday",
+    ),
+    "immediate-with-time": (
+        ONE + "    mode: immediate 09:00\n",
+        4,
+        "mode 'immediate 09:00': immediate takes no time",
+        "`mode: immediate`",
+    ),
+    "bad-duration": (
+        "delivery:\n  backoff: soon\n" + ONE,
+        2,
+        "backoff 'soon' is not a positive duration",
+        "30s",
+    ),
+    "bad-attempts": (
+        "delivery:\n  max_attempts: 0\n" + ONE,
+        2,
+        "max_attempts '0' is not 1-100",
+        "whole number",
+    ),
+    "backoff-order": (
+        "delivery:\n  backoff: 2h\n  max_backoff: 1h\n" + ONE,
+        3,
+        "max_backoff is shorter than backoff",
+        "at least backoff",
+    ),
+    "archive-url-field": (
+        "archive_url: https://a.example.org/{change}\n" + ONE,
+        1,
+        "archive_url 'https://a.example.org/{change}' is not an http(s) URL template",
+        "{change_id}, {document_id}",
+    ),
+    "missing-secrets-file": (
+        "secrets_file: absent.env\n" + ONE,
+        1,
+        "cannot read the secrets file",
+        "fix the path",
     ),
     "yaml-syntax": ("subscriptions:\n  - name: a\n    urls: [\n", 4, "not valid YAML", "fix the syntax"),
     "empty-file": ("", 1, "the file is empty", "start it with `subscriptions:`"),
@@ -215,6 +311,139 @@ def test_missing_file_is_refused(tmp_path: Path) -> None:
         load_subscriptions(tmp_path / "absent.yaml")
 
 
+def test_mode_daily_at_a_local_time(tmp_path: Path) -> None:
+    path = write(tmp_path, ONE + "    mode: daily 18:30\n")
+
+    assert load_subscriptions(path)[0].digest == Digest("daily", time(18, 30))
+
+
+def test_mode_weekly_defaults_to_monday_nine(tmp_path: Path) -> None:
+    path = write(tmp_path, ONE + "    mode: weekly\n")
+
+    assert load_subscriptions(path)[0].digest == Digest("weekly", time(9, 0), weekday=0)
+
+
+def test_mode_weekly_on_a_day(tmp_path: Path) -> None:
+    path = write(tmp_path, ONE + "    mode: weekly fri 17:00\n")
+
+    assert load_subscriptions(path)[0].digest == Digest("weekly", time(17, 0), weekday=4)
+
+
+def test_mode_immediate_sends_at_once(tmp_path: Path) -> None:
+    assert load_subscriptions(write(tmp_path, ONE + "    mode: immediate\n"))[0].digest is None
+
+
+def test_filters_of_every_kind_are_read(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        ONE
+        + """\
+    filters:
+      agencies: [经济和信息化委员会]
+      keywords: {any: [补贴, 奖励], all: [长宁]}
+      topics: [集成电路, 低空经济]
+      min_priority: high
+""",
+    )
+
+    filters = load_subscriptions(path)[0].filters
+
+    assert (filters.agencies, filters.keywords, filters.keywords_all) == (
+        ("经济和信息化委员会",),
+        ("补贴", "奖励"),
+        ("长宁",),
+    )
+    assert (filters.topics, filters.min_priority) == ((topics()["集成电路"], topics()["低空经济"]), 2)
+
+
+def test_delivery_policy_applies_to_every_subscription(tmp_path: Path) -> None:
+    path = write(tmp_path, "delivery:\n  max_attempts: 3\n  backoff: 30s\n  max_backoff: 2h\n" + ONE)
+
+    assert load_subscriptions(path)[0].retry == RetryPolicy(3, timedelta(seconds=30), timedelta(hours=2))
+
+
+def test_retry_wait_doubles_up_to_the_maximum() -> None:
+    policy = RetryPolicy(backoff=timedelta(minutes=1), max_backoff=timedelta(minutes=5))
+
+    assert [policy.wait(n) for n in (1, 2, 3, 4)] == [timedelta(minutes=m) for m in (1, 2, 4, 5)]
+
+
+def test_archive_url_is_kept_for_messages(tmp_path: Path) -> None:
+    path = write(tmp_path, "archive_url: https://archive.example.org/change/{change_id}\n" + ONE)
+
+    assert load_subscriptions(path)[0].archive_url == "https://archive.example.org/change/{change_id}"
+
+
+APPRISE_CONFIG = """\
+urls:
+  - json://127.0.0.1:8099/legal:
+      tag: legal
+  - json://127.0.0.1:8099/invest:
+      tag: invest
+"""
+
+
+def test_apprise_config_is_resolved_next_to_the_file(tmp_path: Path) -> None:
+    (tmp_path / "apprise.yaml").write_text(APPRISE_CONFIG, encoding="utf-8")
+    path = write(
+        tmp_path, "subscriptions:\n  - name: a\n    apprise_config: apprise.yaml\n    tags: [legal]\n"
+    )
+
+    (subscription,) = load_subscriptions(path)
+
+    assert (subscription.apprise_config, subscription.tags, subscription.urls) == (
+        tmp_path / "apprise.yaml",
+        ("legal",),
+        (),
+    )
+
+
+def test_apprise_config_without_a_service_of_the_tags_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "apprise.yaml").write_text(APPRISE_CONFIG, encoding="utf-8")
+    path = write(
+        tmp_path, "subscriptions:\n  - name: a\n    apprise_config: apprise.yaml\n    tags: [press]\n"
+    )
+
+    with pytest.raises(
+        SubscriptionError,
+        match=r"subscriptions.yaml:3: apprise config file .* has no usable service tagged press",
+    ):
+        load_subscriptions(path)
+
+
+def test_variable_comes_from_the_secrets_file(tmp_path: Path) -> None:
+    (tmp_path / "secrets.env").write_text("# tokens\n\nPW_TEST_FILE_TOKEN='abc123'\n", encoding="utf-8")
+    path = write(
+        tmp_path,
+        "secrets_file: secrets.env\nsubscriptions:\n  - name: a\n    urls: ['json://127.0.0.1/h/${PW_TEST_FILE_TOKEN}']\n",
+    )
+
+    assert load_subscriptions(path)[0].urls == ("json://127.0.0.1/h/abc123",)
+
+
+def test_environment_wins_over_the_secrets_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PW_TEST_BOTH", "fromenv")
+    (tmp_path / "secrets.env").write_text("PW_TEST_BOTH=fromfile\n", encoding="utf-8")
+    path = write(
+        tmp_path,
+        "secrets_file: secrets.env\nsubscriptions:\n  - name: a\n    urls: ['json://127.0.0.1/h/${PW_TEST_BOTH}']\n",
+    )
+
+    assert load_subscriptions(path)[0].urls == ("json://127.0.0.1/h/fromenv",)
+
+
+def test_bad_secrets_line_is_refused_with_its_line_but_not_its_text(tmp_path: Path) -> None:
+    secrets = tmp_path / "secrets.env"
+    secrets.write_text("PW_TEST_OK=1\nhunter2x without a name\n", encoding="utf-8")
+    path = write(tmp_path, "secrets_file: secrets.env\n" + ONE)
+
+    with pytest.raises(SubscriptionError) as refused:
+        load_subscriptions(path)
+
+    assert f"{secrets}:2: not a KEY=VALUE line" in str(refused.value)
+    assert "hunter2x" not in str(refused.value)
+
+
 def test_environment_reference_is_expanded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PW_TEST_TOKEN", "abc123")
     path = write(
@@ -243,6 +472,19 @@ def test_whole_url_from_environment_is_taken_verbatim(
     path = write(tmp_path, "subscriptions:\n  - name: a\n    urls: ['${PW_TEST_URL}']\n")
 
     assert load_subscriptions(path)[0].urls == ("json://127.0.0.1:8099/hook?token=abc",)
+
+
+def test_secret_written_in_clear_is_masked_in_logs(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = write(
+        tmp_path,
+        "subscriptions:\n  - name: a\n    urls: ['mailto://bot:s3cretpw@127.0.0.1?to=a@b.org&from=c@d.org']\n",
+    )
+    load_subscriptions(path)
+
+    with caplog.at_level(logging.DEBUG, logger="apprise"):
+        logging.getLogger("apprise").warning("server said: wrong password s3cretpw")
+
+    assert "s3cretpw" not in caplog.text
 
 
 def test_secret_from_environment_never_appears_in_errors_or_logs(
