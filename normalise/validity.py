@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from normalise.metadata import dates_in
 from normalise.references import extract_references, sentences, title_key
 from normalise.text import fold_width
 
@@ -67,8 +68,9 @@ class Validity:
 
 
 def parse_chinese_date(text: str) -> dt.date | None:
-    match = re.search(_DATE, text)
-    return _date(match.groups()) if match else None
+    """The first 年月日 date in ``text`` (Arabic or Chinese numerals), as the metadata extractor reads it."""
+    dates = dates_in(text)
+    return dt.date.fromisoformat(dates[0]) if dates else None
 
 
 def extension_until(text: str) -> dt.date | None:
