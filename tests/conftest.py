@@ -18,6 +18,14 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 POSTGRES_ADMIN_URL = os.environ.get("POLICYWATCH_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
+# Nothing in a test may reach a real host (a government site above all): every HTTP client of this
+# process and of the processes it starts (scrapy crawl, policywatch run, prefect) honours these, so a
+# request that is not for the loopback goes to a dead proxy and fails at once.
+for _name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+    os.environ[_name] = "http://127.0.0.1:9"
+for _name in ("no_proxy", "NO_PROXY"):
+    os.environ[_name] = "127.0.0.1,localhost,::1"
+
 # Offline machines: Prefect telemetry only fails; the ephemeral API may be slow to start in CI.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
