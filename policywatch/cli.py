@@ -7,33 +7,34 @@ Exit codes: 0 ran (even when a source failed: that is recorded and reported), 1 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.exc import OperationalError
-from sqlmodel import Session
 
-from crawlers.registry import RegistryError, load_registry
+from crawlers.registry import load_registry
 from detect.diff import diff_texts
-from notifiers.subscriptions import SubscriptionError, load_subscriptions
+from notifiers.subscriptions import load_subscriptions
+from policywatch.cli_common import (
+    archive_session,
+    console,
+    document_json,
+    fail,
+    prefect_defaults,
+    user_errors,
+)
+from policywatch.cli_lifecycle import lifecycle, validity
 from policywatch.cli_notify import register as register_notify_commands
 from policywatch.config import load_settings
-from storage.db import make_engine, session_scope
+from storage.db import make_engine
 from storage.health import source_health
 from storage.migrate import upgrade
 from storage.models import Change, Document
 from storage.queries import (
-    DocumentNotFound,
     changes_of,
     find_document,
     list_changes,
@@ -49,51 +50,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-register_notify_commands(app)
-console = Console()
-errors = Console(stderr=True, soft_wrap=True)  # one unbroken line per error, greppable in logs
-
 SourcesOption = Annotated[
     Path | None, typer.Option("--sources", help="YAML file merged over the built-in source registry by id.")
 ]
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
-    return typer.Exit(code)
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Small typed exceptions from the library become one clear line and an exit code."""
-    try:
-        yield
-    except (RegistryError, SubscriptionError) as exc:
-        raise _fail(str(exc), 2) from None
-    except DocumentNotFound as exc:
-        raise _fail(str(exc), 1) from None
-    except OperationalError as exc:
-        url = load_settings().database_url
-        raise _fail(
-            f"cannot use the archive database ({exc.orig}); check POLICYWATCH_DATABASE_URL "
-            f"(now {url.split('@')[-1]}) and that the server is running",
-            2,
-        ) from None
-
-
-@contextmanager
-def _archive() -> Iterator[Session]:
-    engine = make_engine(load_settings().database_url)
-    upgrade(engine)
-    with session_scope(engine) as session:
-        yield session
-
-
-def _prefect_defaults() -> None:
-    # Offline machines: Prefect's telemetry would only fail; its ephemeral API may need time to start.
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
 @app.command()
@@ -108,14 +67,14 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
 ) -> None:
     """Run one pass of crawl -> normalise -> version -> detect -> notify as a Prefect flow."""
-    with _user_errors():
+    with user_errors():
         registry = load_registry(sources)
         chosen = registry.enabled(only)
         if subscriptions:
             load_subscriptions(subscriptions)  # refuse a bad file before anything is crawled
     if not chosen:
-        raise _fail("no enabled source with a spider; enable one in a --sources file or use --only", 2)
-    _prefect_defaults()
+        raise fail("no enabled source with a spider; enable one in a --sources file or use --only", 2)
+    prefect_defaults()
     from flows.run import policywatch_run  # imports Prefect: only when a run is asked for
 
     with console.status(f"Crawling {', '.join(s.id for s in chosen)} …", spinner="dots"):
@@ -162,22 +121,12 @@ def _parse_when(value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise _fail(
+        raise fail(
             f"{value!r} is not an ISO date or datetime (e.g. 2026-03-01 or 2026-03-01T09:00+08:00)", 2
         ) from None
     if isinstance(parsed, datetime) and len(value) <= 10:
         parsed = datetime.combine(date.fromisoformat(value), time.max)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _document_json(document: Document) -> dict[str, Any]:
-    return {
-        "id": document.id,
-        "source": document.source_id,
-        "title": document.title,
-        "doc_number": document.doc_number,
-        "url": document.url,
-    }
 
 
 def _change_json(change: Change, document: Document) -> dict[str, Any]:
@@ -186,7 +135,7 @@ def _change_json(change: Change, document: Document) -> dict[str, Any]:
         "kind": change.kind,
         "detected_at": change.detected_at.isoformat(),
         "summary": change.summary,
-        "document": _document_json(document),
+        "document": document_json(document),
         "evidence": change.evidence,
         "clauses": [
             {key: clause.get(key) for key in ("path", "op", "before", "after")}
@@ -208,7 +157,7 @@ def changes(
 ) -> None:
     """List detected changes, oldest first."""
     when = _parse_when(since) if since else None
-    with _user_errors(), _archive() as session:
+    with user_errors(), archive_session() as session:
         rows = list_changes(session, since=when, kinds=kind, limit=limit)
         if as_json:
             print(json.dumps([_change_json(c, d) for c, d in rows], ensure_ascii=False, indent=2))
@@ -234,7 +183,7 @@ def history(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The versions of one document and the changes between them."""
-    with _user_errors(), _archive() as session:
+    with user_errors(), archive_session() as session:
         document = find_document(session, doc)
         assert document.id is not None
         versions = versions_of(session, document.id)
@@ -260,7 +209,7 @@ def history(
         if as_json:
             print(
                 json.dumps(
-                    {"document": _document_json(document), "versions": entries}, ensure_ascii=False, indent=2
+                    {"document": document_json(document), "versions": entries}, ensure_ascii=False, indent=2
                 )
             )
             return
@@ -287,7 +236,7 @@ def show(
     version: Annotated[int | None, typer.Option("--version", help="Show this version number.")] = None,
 ) -> None:
     """Print a document's canonical text (the latest, as of a date, or a given version)."""
-    with _user_errors(), _archive() as session:
+    with user_errors(), archive_session() as session:
         document = find_document(session, doc)
         assert document.id is not None
         if version is not None:
@@ -295,7 +244,7 @@ def show(
         else:
             chosen = version_at(session, document.id, _parse_when(at) if at else datetime.now(UTC))
         if chosen is None:
-            raise _fail(
+            raise fail(
                 f"document {document.id} has no version {'at ' + at if at else version}; "
                 f"`policywatch history {document.id}` lists its versions",
                 1,
@@ -315,7 +264,7 @@ def diff(
     as_json: Annotated[bool, typer.Option("--json", help="Print the clause changes as JSON.")] = False,
 ) -> None:
     """Clause-by-clause differences between two versions of a document."""
-    with _user_errors(), _archive() as session:
+    with user_errors(), archive_session() as session:
         document = find_document(session, doc)
         assert document.id is not None
         versions = {v.seq: v for v in versions_of(session, document.id)}
@@ -323,7 +272,7 @@ def diff(
         to_seq = to_version or newest
         from_seq = from_version or to_seq - 1
         if from_seq not in versions or to_seq not in versions:
-            raise _fail(
+            raise fail(
                 f"document {document.id} has versions {sorted(versions)}; choose --from/--to among them", 1
             )
         result = diff_texts(versions[from_seq].text, versions[to_seq].text)
@@ -349,7 +298,7 @@ def diff(
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Per-source crawl health: ok, failing, blocked or layout-changed, with the evidence."""
-    with _user_errors(), _archive() as session:
+    with user_errors(), archive_session() as session:
         report = source_health(session)
     if as_json:
         print(json.dumps([asdict(h) for h in report], ensure_ascii=False, indent=2, default=str))
@@ -378,7 +327,7 @@ def renormalise(sources_file: SourcesOption = None) -> None:
     from flows.stages import renormalise_archive
 
     settings = load_settings()
-    with _user_errors():
+    with user_errors():
         registry = load_registry(sources_file)
         engine = make_engine(settings.database_url)
         upgrade(engine)
@@ -393,7 +342,7 @@ def renormalise(sources_file: SourcesOption = None) -> None:
 @app.command()
 def sources(source_file: SourcesOption = None) -> None:
     """List the source registry (built-in, merged with --sources)."""
-    with _user_errors():
+    with user_errors():
         registry = load_registry(source_file)
     table = Table(title="sources")
     for column in ("id", "name", "level", "district", "spider", "enabled", "base_url"):
@@ -411,6 +360,7 @@ def sources(source_file: SourcesOption = None) -> None:
     console.print(table)
 
 
-# The life-cycle commands (lifecycle, validity) register themselves on `app`; imported last because they
-# use the helpers above.
-import policywatch.cli_lifecycle  # noqa: E402, F401
+# Commands that live in their own modules, listed after the ones above in `--help`.
+app.command()(lifecycle)
+app.command()(validity)
+register_notify_commands(app)

@@ -1,7 +1,6 @@
 """Life-cycle commands: the validity check, and what the archive knows of one document's validity.
 
-They register themselves on the main app of policywatch/cli.py, which imports this module last, and share
-its error handling: exit 0 ran, 1 a query found nothing, 2 a usage or configuration error.
+policywatch/cli.py registers them; errors and exit codes as in policywatch/cli_common.py.
 """
 
 from __future__ import annotations
@@ -16,12 +15,18 @@ from rich.table import Table
 
 from detect.lifecycle import DEFAULT_EXPIRING_DAYS
 from notifiers.subscriptions import load_subscriptions
-from policywatch.cli import _archive, _document_json, _fail, _prefect_defaults, _user_errors, app, console
+from policywatch.cli_common import (
+    archive_session,
+    console,
+    document_json,
+    fail,
+    prefect_defaults,
+    user_errors,
+)
 from storage.models import Document, Relation
 from storage.queries import find_document, relations_from, relations_to
 
 
-@app.command()
 def lifecycle(
     today: Annotated[
         str | None,
@@ -43,11 +48,11 @@ def lifecycle(
         try:
             date.fromisoformat(today)
         except ValueError:
-            raise _fail(f"--today {today!r} is not a date: give YYYY-MM-DD, e.g. 2026-12-11", 2) from None
-    with _user_errors():
+            raise fail(f"--today {today!r} is not a date: give YYYY-MM-DD, e.g. 2026-12-11", 2) from None
+    with user_errors():
         if subscriptions:
             load_subscriptions(subscriptions)  # refuse a bad file before anything is written
-    _prefect_defaults()
+    prefect_defaults()
     from flows.run import policywatch_lifecycle  # imports Prefect: only when a check is asked for
 
     with console.status("Checking validity …", spinner="dots"):
@@ -70,7 +75,6 @@ def lifecycle(
     )
 
 
-@app.command()
 def validity(
     doc: Annotated[str, typer.Argument(help="Archive id, siteId::businessId, or 文号.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -80,7 +84,7 @@ def validity(
     Validity: effective from and until, trial, status (有效/失效/废止/已修改), each with the platform flag,
     sentence or notice that proves it. Pending review: a document it cites or implements has changed.
     """
-    with _user_errors(), _archive() as session:
+    with user_errors(), archive_session() as session:
         document = find_document(session, doc)
         assert document.id is not None
         outgoing = [_relation_json(r, target) for r, target in relations_from(session, document.id)]
@@ -115,7 +119,7 @@ def _validity_json(
     document: Document, outgoing: list[dict[str, Any]], incoming: list[dict[str, Any]]
 ) -> dict[str, Any]:
     return {
-        "document": _document_json(document),
+        "document": document_json(document),
         "valid_from": document.valid_from.isoformat() if document.valid_from else None,
         "valid_until": document.valid_until.isoformat() if document.valid_until else None,
         "trial": document.trial,
@@ -132,7 +136,7 @@ def _relation_json(relation: Relation, other: Document | None) -> dict[str, Any]
     return {
         "kind": relation.kind,
         "target": relation.target_key,
-        "document": _document_json(other) if other else None,
+        "document": document_json(other) if other else None,
         "quote": relation.quote,
         "valid_until": relation.valid_until.isoformat() if relation.valid_until else None,
     }

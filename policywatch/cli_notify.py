@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.engine import Engine
@@ -25,6 +24,7 @@ from notifiers.channels import send, services
 from notifiers.render import render_test
 from notifiers.schedule import SHANGHAI
 from notifiers.subscriptions import Filters, Subscription, SubscriptionError, load_subscriptions, redact_text
+from policywatch.cli_common import console, database_error, errors, fail
 from policywatch.config import load_settings
 from storage.db import make_engine
 from storage.migrate import upgrade
@@ -36,8 +36,6 @@ subscriptions_app = typer.Typer(
     help="Check a subscriptions file and send test messages through its channels.",
     no_args_is_help=True,
 )
-console = Console()
-errors = Console(stderr=True, soft_wrap=True)  # one unbroken line per error, greppable in logs
 
 SubscriptionsFile = Annotated[Path, typer.Option("--subscriptions", help="The subscriptions YAML file.")]
 
@@ -48,17 +46,11 @@ def register(app: typer.Typer) -> None:
     app.command()(outbox)
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    # Escaped: file problems quote YAML like `[a, b]`, which Rich would read as markup and drop.
-    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
-    return typer.Exit(code)
-
-
 def _load(path: Path) -> list[Subscription]:
     try:
         return load_subscriptions(path)
     except SubscriptionError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
 
 
 @subscriptions_app.command()
@@ -112,7 +104,7 @@ def send_test(
     found = {subscription.name: subscription for subscription in _load(subscriptions)}
     subscription = found.get(name)
     if subscription is None:
-        raise _fail(
+        raise fail(
             f"no subscription named '{name}' in {subscriptions}; it has: {', '.join(found) or 'none'}", 2
         )
     mode = f"{subscription.digest.describe()}摘要（北京时间）" if subscription.digest else "即时"
@@ -121,7 +113,7 @@ def send_test(
     )
     error = send(subscription, message)
     if error is not None:
-        raise _fail(f"the test message to '{name}' was not delivered: {error}", 1)
+        raise fail(f"the test message to '{name}' was not delivered: {error}", 1)
     console.print(f"test message delivered to {len(services(subscription))} channel(s) of '{name}'")
 
 
@@ -133,13 +125,9 @@ def _archive() -> Iterator[Engine]:
         upgrade(engine)
         yield engine
     except OperationalError as exc:
-        raise _fail(
-            f"cannot use the archive database ({exc.orig}); check POLICYWATCH_DATABASE_URL "
-            f"(now {database_url.split('@')[-1]}) and that the server is running",
-            2,
-        ) from None
+        raise database_error(exc) from None
     except OutboxError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     finally:
         engine.dispose()
 
@@ -158,10 +146,10 @@ def outbox(
     """Alerts not sent yet (pending, sending, failed, uncertain); retry or cancel them by id."""
     unknown = sorted(set(status or ()) - set(STATUSES))
     if unknown:
-        raise _fail(f"unknown status {', '.join(unknown)}; use {', '.join(STATUSES)}", 2)
+        raise fail(f"unknown status {', '.join(unknown)}; use {', '.join(STATUSES)}", 2)
     both = sorted(set(retry or ()) & set(cancel or ()))
     if both:
-        raise _fail(f"row {', '.join(map(str, both))} given to both --retry and --cancel; choose one", 2)
+        raise fail(f"row {', '.join(map(str, both))} given to both --retry and --cancel; choose one", 2)
     with _archive() as engine:
         if retry:
             retry_rows(engine, retry)
