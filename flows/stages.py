@@ -32,7 +32,7 @@ from detect.lifecycle import (
     validity_due,
 )
 from detect.priority import priority_of
-from normalise.document import NORMALISER_VERSION, NormalisedDocument
+from normalise.document import IDENTITY_FIELDS, NORMALISER_VERSION, NormalisedDocument
 from normalise.page import normalise_page_item
 from normalise.platform import normalise_item
 from policywatch.failpoints import failpoint
@@ -338,7 +338,7 @@ def _count(report: SourceReport, change: Change) -> None:
 
 
 def _identity_of(version: Version) -> dict[str, Any]:
-    return {k: version.doc_metadata.get(k) for k in ("title", "doc_number", "agency", "status")}
+    return {name: version.doc_metadata.get(name) for name in IDENTITY_FIELDS}
 
 
 @dataclass

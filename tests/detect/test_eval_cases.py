@@ -14,9 +14,9 @@ import pytest
 import yaml
 
 from detect.changes import Snapshot, detect_change
+from normalise.document import IDENTITY_FIELDS
 
 CASES = Path(__file__).parent / "eval" / "cases"
-IDENTITY = ("title", "doc_number", "agency", "status")
 
 
 def load(name: str) -> dict[str, Any]:
@@ -31,7 +31,7 @@ def run(name: str) -> list[tuple[str, str]]:
         found = []
         for doc in step["docs"]:
             text = (CASES / name / doc["text"]).read_text(encoding="utf-8")
-            current = Snapshot(text, {key: doc.get(key) for key in IDENTITY})
+            current = Snapshot(text, {key: doc.get(key) for key in IDENTITY_FIELDS})
             draft = detect_change(seen.get(doc["id"]), current)
             found += [(str(doc["id"]), draft.kind)] if draft else []
             seen[doc["id"]] = current
