@@ -20,8 +20,9 @@ install: $(STAMP)  ## create .venv with the locked dependency set
 run: $(STAMP)  ## one pass over the live sources (SQLite + Prefect's local API, data in ./data)
 	$(BIN)/policywatch run $(ARGS)
 
-test: $(STAMP)  ## the test suite (starts the local PostgreSQL if it is not running)
+test: $(STAMP)  ## the test suite (starts the local PostgreSQL, installs the Debian packages it needs)
 	.ci/ensure-postgres
+	.ci/ensure-system-packages
 	$(BIN)/ruff check .
 	$(BIN)/pytest $(PYTEST_ARGS)
 
