@@ -29,11 +29,12 @@ test: $(STAMP)  ## the test suite (starts the local PostgreSQL, installs the Deb
 demo: $(STAMP)  ## offline demo: local test site, two runs with an amendment between, the alert it sent
 	$(BIN)/python -m tests.demo
 
-bench: $(STAMP)  ## benchmarks: pipeline throughput and memory, diff speed, detection and metadata accuracy
+bench: $(STAMP)  ## benchmarks: pipeline throughput and memory, diff speed, detection and metadata accuracy, explorer latency
 	$(BIN)/python -m bench.bench_pipeline
 	$(BIN)/python -m bench.bench_diff
 	$(BIN)/python -m bench.bench_detect_eval
 	$(BIN)/python -m bench.bench_metadata
+	$(BIN)/python -m bench.bench_explorer
 
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check .

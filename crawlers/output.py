@@ -41,6 +41,8 @@ class Fault:
         "error-json",  # the API answered with code != 0
         "layout",  # the response does not have the structure the spider expects
         "empty",  # the source produced no document at all
+        "robots",  # a request robots.txt forbids, so it was not made
+        "attachment",  # a document's file not downloaded or not readable (its text is left out)
     )
 
 
@@ -49,6 +51,8 @@ class CrawlStats:
     requests: int = 0
     responses: int = 0
     items: int = 0
+    known: int = 0
+    """List entries left out of an incremental walk because the archive already has them."""
     faults: int = 0
     started_at: str = ""
     finished_at: str = ""

@@ -6,7 +6,9 @@ built-in entries by ``id`` so one field (typically ``base_url``) can be changed 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +27,26 @@ DISTRICTS: dict[str, str] = {
 }  # fmt: skip
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
+# AutoThrottle never waits longer than this (unless the source's own delay is longer).
+AUTOTHROTTLE_MAX_DELAY = 60.0
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(value: str | int | float) -> timedelta:
+    """``full_walk_every``: ``0`` (always) or a number with a unit, ``90m``, ``24h``, ``7d``."""
+    if isinstance(value, bool):
+        raise ValueError("expected 0 or a duration such as 24h")
+    if isinstance(value, int | float):
+        if value != 0:
+            raise ValueError(f"a bare number must be 0 (always); give a unit for {value}, e.g. {value}h")
+        return timedelta(0)
+    found = _DURATION.match(value)
+    if found is None:
+        raise ValueError(f"{value!r} is not a duration; use 0 or a number with s, m, h or d (e.g. 24h)")
+    return timedelta(**{_DURATION_UNITS[found[2]]: float(found[1])})
+
 
 _FIELDS: dict[str, type | tuple[type, ...]] = {
     "id": str,
@@ -50,6 +72,7 @@ _FIELDS: dict[str, type | tuple[type, ...]] = {
     "list_api": (str, type(None)),
     "list_query": dict,
     "count_cap": (int, type(None)),
+    "full_walk_every": (str, int, float),
 }
 # List fields held as tuples of strings (the registry is immutable once loaded).
 _STRING_LISTS = ("site_ids", "channels", "body", "hosts")
@@ -91,16 +114,30 @@ class SourceConfig:
     """Members the list API needs in every request body besides channel, page and page size."""
     count_cap: int | None = None
     """A ``totalCount`` at this value is the API's cap, not the real count: walk on past ``totalPage``."""
+    full_walk_every: str | int | float = "24h"
+    """How often a crawl walks every list page to its end; in between, a list walk stops at the first page
+    whose documents are all archived. Full walks catch in-place edits of older documents and count what
+    a source no longer lists. ``0``: every crawl is a full walk."""
+
+    @property
+    def full_walk_interval(self) -> timedelta:
+        return parse_duration(self.full_walk_every)
 
     def url(self, path: str) -> str:
         """An absolute URL on this source's host: every request a spider makes goes through here."""
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")
 
     def scrapy_settings(self) -> dict[str, Any]:
-        """This source's politeness as Scrapy settings (per host: delay, concurrency, timeout, retries)."""
+        """This source's politeness as Scrapy settings (per host: delay, concurrency, timeout, retries).
+
+        The delay is a floor: no random jitter below it (Scrapy's default varies it by ±50 %), and
+        AutoThrottle may lengthen it but its ceiling never cuts a longer registry delay short.
+        """
         return {
             "DOWNLOAD_DELAY": self.download_delay,
+            "DOWNLOAD_DELAY_JITTER": 0.0,
             "AUTOTHROTTLE_START_DELAY": self.download_delay,
+            "AUTOTHROTTLE_MAX_DELAY": max(AUTOTHROTTLE_MAX_DELAY, self.download_delay),
             "CONCURRENT_REQUESTS_PER_DOMAIN": self.concurrency,
             "DOWNLOAD_TIMEOUT": self.download_timeout,
             "RETRY_TIMES": self.retries,
@@ -197,6 +234,10 @@ def _validate(entry: dict[str, Any], origin: str) -> None:
             f"{where}: base_url must be scheme + host only (e.g. https://www.shanghai.gov.cn), "
             f"got {entry['base_url']!r}"
         )
+    try:
+        parse_duration(entry.get("full_walk_every", 0))
+    except ValueError as exc:
+        raise RegistryError(f"{where}: full_walk_every: {exc}") from None
     if entry.get("download_delay", 1.0) < 1.0 and parts.hostname not in _LOOPBACK:
         raise RegistryError(
             f"{where}: download_delay below 1 s is only allowed for a local test server; "

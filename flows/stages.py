@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -21,6 +21,7 @@ from crawlers.items import PolicyItem
 from crawlers.registry import Registry
 from crawlers.runner import CrawlResult, load_crawl_result
 from crawlers.spiders import affair, columns, sh_platform
+from crawlers.spiders.pages import restore_attachments
 from detect.changes import ChangeDraft, Snapshot, detect_change
 from detect.lifecycle import (
     DEFAULT_EXPIRING_DAYS,
@@ -32,6 +33,8 @@ from detect.lifecycle import (
     validity_due,
 )
 from detect.priority import priority_of
+from flows.attachments import attachment_reader, downloaded_files, keep_previous_when_attachments_lost
+from normalise.attachments.document import add_attachments
 from normalise.document import IDENTITY_FIELDS, NORMALISER_VERSION, NormalisedDocument
 from normalise.page import normalise_page_item
 from normalise.platform import normalise_item
@@ -43,6 +46,7 @@ from storage.archive import (
     evidence_of,
     latest_version,
     lifecycle_event_recorded,
+    listing_of,
     new_editions,
     open_crawl_run,
     propagate_upstream,
@@ -53,7 +57,7 @@ from storage.archive import (
     resolve,
 )
 from storage.db import session_scope
-from storage.models import Change, CrawlRun, Document, Version, utcnow
+from storage.models import Change, CrawlRun, Document, Listing, Version, utcnow
 from storage.snapshots import SnapshotMissing, SnapshotStore
 
 # How each spider re-extracts a document from its raw snapshots (for re-normalisation).
@@ -79,21 +83,40 @@ class SourceReport:
     technical_upgrades: int = 0
     faults: list[dict[str, str]] = field(default_factory=list)
     duration_s: float = 0.0
+    full_walk: bool = True
+    """False when the crawl stopped at known documents: then nothing it did not list counts as missed."""
 
 
-def normalise_document(item: PolicyItem, registry: Registry) -> NormalisedDocument:
+def normalise_document(
+    item: PolicyItem, registry: Registry, store: SnapshotStore | None = None
+) -> NormalisedDocument:
+    """The canonical document; with ``store``, the text of its downloaded attachments follows the body."""
     source = registry.get(item.source)
     district = registry.district_of_site(item.site_id) or source.district
     # The platform's metadata comes from its API record; every other source reads an HTML detail page.
-    normalise = normalise_item if source.spider == "sh-platform" else normalise_page_item
-    return normalise(item, district=district)
+    if source.spider == "sh-platform":
+        return normalise_item(item, district=district)
+    document = normalise_page_item(item, district=district)
+    if store is not None:
+        add_attachments(document, item.record.get("attachments") or [], attachment_reader(store))
+    return document
 
 
 def renormalise_version(
-    version: Version, document: Document, registry: Registry, store: SnapshotStore
+    version: Version,
+    listing: Listing,
+    registry: Registry,
+    store: SnapshotStore,
+    downloaded: Mapping[str, str] | None = None,
 ) -> NormalisedDocument | None:
-    """The version re-derived from its raw snapshots by today's normaliser (None if it cannot be)."""
-    source = registry.get(document.source_id)
+    """The version re-derived by today's normaliser from the raw snapshots of ``listing`` (the listing it
+    came from: its source's spider replays them), or None if it cannot be.
+
+    A version made before attachments were downloaded has none in its snapshots: ``downloaded`` (URL ->
+    sha256, the files the current crawl fetched) supplies them, so reading attachments for the first
+    time is a technical upgrade, not an amendment. Without them it cannot be re-derived.
+    """
+    source = registry.get(listing.source_id)
     replay = _REPLAY.get(source.spider or "")
     if replay is None:
         return None
@@ -101,8 +124,12 @@ def renormalise_version(
         bodies = [store.get(sha) for sha in version.snapshot_ids]
     except SnapshotMissing:
         return None
-    item = replay(source, document.native_id, bodies, list(version.snapshot_ids))
-    return normalise_document(item, registry) if item else None
+    item = replay(source, listing.native_id, bodies, list(version.snapshot_ids))
+    if item is None:
+        return None
+    if not restore_attachments(item, version.doc_metadata.get("attachments") or [], downloaded or {}):
+        return None
+    return normalise_document(item, registry, store)
 
 
 # How the platform answers a detail request for a document it has taken down: error JSON with HTTP 200,
@@ -112,7 +139,8 @@ _TAKEDOWN_MAX_BYTES = 1024
 
 
 def _crawl_status(result: CrawlResult, takedowns: set[str]) -> str:
-    if not result.completed or result.stats.items == 0:
+    # An incremental walk that found only archived documents read its lists: not a failure.
+    if not result.completed or (result.stats.items == 0 and result.stats.known == 0):
         return "failed"
     # A takedown answer says something about one document, not that the source failed.
     faults = [f for f in result.faults if not (takedowns and _is_takedown(f.detail))]
@@ -160,23 +188,29 @@ def archive_crawl(
         status=_crawl_status(result, takedowns),
         requests=result.stats.requests,
         faults=[asdict(f) for f in result.faults],
+        full_walk=result.full_walk,
     )
     finished = result.stats.finished_at
     seen_at = datetime.fromisoformat(finished) if finished else utcnow()
     with session_scope(engine) as session:
         crawl_run = open_crawl_run(session, run_id, result.source_id)
         record_fetches(session, crawl_run, result.output.fetches())
+        downloaded = downloaded_files(result)
+        documents = (normalise_document(item, registry, store) for item in result.output.items())
         archive_documents(
             session,
-            (normalise_document(item, registry) for item in result.output.items()),
+            keep_previous_when_attachments_lost(session, documents, report.faults),
             report,
             crawl_run=crawl_run,
             seen_at=seen_at,
-            renormalise=lambda version, document: renormalise_version(version, document, registry, store),
+            renormalise=lambda version, listing: renormalise_version(
+                version, listing, registry, store, downloaded
+            ),
             takedowns=takedowns,
             withdraw_after=withdraw_after,
         )
         crawl_run.status = report.status
+        crawl_run.full_walk = report.full_walk
         crawl_run.finished_at = utcnow()
         crawl_run.requests = result.stats.requests
         crawl_run.responses = result.stats.responses
@@ -201,13 +235,14 @@ def archive_documents(
     *,
     crawl_run: CrawlRun,
     seen_at: datetime,
-    renormalise: Callable[[Version, Document], NormalisedDocument | None],
+    renormalise: Callable[[Version, Listing], NormalisedDocument | None],
     takedowns: Collection[str] = (),
     withdraw_after: int = WITHDRAW_AFTER_MISSES,
 ) -> None:
     """Version and detect ``documents`` (everything one crawl of ``report.source_id`` saw), then the life
     cycle: validity, relations and what they do to other documents, upstream changes, withdrawals."""
     seen: dict[int, Document] = {}
+    listed: set[int] = set()
     arrived: set[int] = set()
     upstream: list[Change] = []
     for doc in documents:
@@ -215,8 +250,9 @@ def archive_documents(
             session, doc, crawl_run_id=crawl_run.id, seen_at=seen_at, renormalise=renormalise
         )
         document = outcome.document
-        assert document.id is not None and outcome.version.id is not None
+        assert document.id is not None and outcome.version.id is not None and outcome.listing.id is not None
         seen[document.id] = document
+        listed.add(outcome.listing.id)
         report.items += 1
         if not outcome.created:
             continue
@@ -260,11 +296,11 @@ def archive_documents(
         if change.kind in UPSTREAM_KINDS:
             for consequence in propagate_upstream(session, change, seen_at):
                 _count(report, consequence)
-    if report.status == "ok":
+    if report.status == "ok" and report.full_walk:
         for change in count_misses(
             session,
             crawl_run,
-            set(seen),
+            listed,
             takedowns=takedowns,
             seen_at=seen_at,
             withdraw_after=withdraw_after,
@@ -363,7 +399,7 @@ def renormalise_archive(engine: Engine, registry: Registry, store: SnapshotStore
             if latest is None or latest.normaliser_version == NORMALISER_VERSION:
                 continue
             report.checked += 1
-            redone = renormalise_version(latest, document, registry, store)
+            redone = renormalise_version(latest, listing_of(session, latest), registry, store)
             if redone is None:
                 report.unavailable += 1
                 continue
@@ -401,3 +437,25 @@ def pending_crawls(engine: Engine, runs_dir: Path, *, exclude_run: str) -> list[
         if result is not None:
             pending.append((run_id, result))
     return pending
+
+
+def known_listings(engine: Engine, source_id: str) -> set[str]:
+    """Native ids the source still lists as far as the archive knows, for an incremental crawl: a listing
+    found gone is left out, so its reappearance is read again."""
+    with session_scope(engine) as session:
+        listed = select(Listing.native_id).where(Listing.source_id == source_id)
+        return set(session.exec(listed.where(col(Listing.gone_at).is_(None))).all())
+
+
+def last_full_walk(engine: Engine, source_id: str) -> datetime | None:
+    """When the source's last full walk ended (None: never). A partial one counts: it read what it could,
+    and walking everything again on every run because one page keeps failing would hammer the site."""
+    with session_scope(engine) as session:
+        completed = col(CrawlRun.status).in_(("ok", "partial"))
+        query = (
+            select(CrawlRun.finished_at)
+            .where(CrawlRun.source_id == source_id, col(CrawlRun.full_walk), completed)
+            .order_by(col(CrawlRun.finished_at).desc())
+            .limit(1)
+        )
+        return session.exec(query).first()

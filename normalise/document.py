@@ -10,7 +10,7 @@ from typing import Any
 
 # Bump when a change to the normaliser can change canonical text or identity metadata. Versions store
 # it, so a text difference that only comes from a newer normaliser is recorded as a technical upgrade.
-NORMALISER_VERSION = 2
+NORMALISER_VERSION = 3
 
 # Metadata that is part of a version's identity: a change here is a change of the document.
 # Everything else (summary, view counts, list position) is context and never makes a version.

@@ -47,6 +47,8 @@ def normalise_item(item: PolicyItem, *, district: str | None) -> NormalisedDocum
         "site_id": item.site_id or record.get("siteId"),
         "index_no": record.get("indexNo"),
         "relates": [{"id": rel.get("id"), "title": rel.get("title")} for rel in record.get("relates") or []],
+        # The body (正文, "zw") as a PDF, by its name (sites.md §2): data.txt already gives that text, so
+        # the file is kept as a link, not read as an attachment.
         "pdf_url": attrs.get("zwPDFUrl"),
         "effective_flag": record.get("effectiveFlag"),
         "policy_status": attrs.get("policyStatus"),

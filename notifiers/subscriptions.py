@@ -46,7 +46,7 @@ _MIN_SECRET_CHARS = 4
 """Shorter values of a service's private fields are not masked in text: they would mangle it."""
 
 _TOP_KEYS = ("subscriptions", "secrets_file", "archive_url", "delivery")
-_SUBSCRIPTION_KEYS = ("name", "urls", "apprise_config", "tags", "filters", "mode")
+_SUBSCRIPTION_KEYS = ("name", "urls", "apprise_config", "tags", "filters", "mode", "operators")
 _FILTER_KEYS = ("districts", "levels", "sources", "agencies", "keywords", "topics", "kinds", "min_priority")
 _KEYWORD_KEYS = ("any", "all")
 _DELIVERY_KEYS = ("max_attempts", "backoff", "max_backoff")
@@ -164,9 +164,12 @@ class Subscription:
     """Where a reader can open the archived change: a URL with ``{change_id}`` / ``{document_id}``."""
     secrets: tuple[str, ...] = field(default=(), repr=False)
     """Secret values this subscription uses, masked by ``redact_text`` wherever its text goes."""
+    operators: bool = False
+    """True: receives health alerts (a source failing, blocked, drifting, stale; undelivered alerts)
+    instead of document changes."""
 
     def matches(self, event: ChangeEvent) -> bool:
-        return self.filters.matches(event)
+        return not self.operators and self.filters.matches(event)
 
 
 def redact_url(url: str) -> str:
@@ -367,6 +370,7 @@ class _Reader:
             )
         filters = self.filters(fields["filters"]) if "filters" in fields else Filters()
         digest = self.mode(fields["mode"]) if "mode" in fields else None
+        operators = self.operators(fields["operators"], fields) if "operators" in fields else False
         if name is None or not (urls or config):
             return None
         return Subscription(
@@ -379,7 +383,23 @@ class _Reader:
             retry=retry,
             archive_url=archive_url,
             secrets=tuple(secrets),
+            operators=operators,
         )
+
+    def operators(self, node: Node, fields: dict[str, Node]) -> bool:
+        raw = self.string(node, "operators")
+        if raw not in ("true", "false"):
+            if raw is not None:
+                self.problem(node, f"operators '{raw}' is not true or false", "write `operators: true`")
+            return False
+        for key in ("filters", "mode") if raw == "true" else ():
+            if key in fields:
+                self.problem(
+                    fields[key],
+                    f"`{key}` on an operators subscription",
+                    "health alerts go out at once and unfiltered; remove it",
+                )
+        return raw == "true"
 
     def name(self, parent: Node, node: Node | None) -> str | None:
         if node is None:

@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from crawlers.registry import load_registry
 from detect.diff import diff_texts
+from flows.report import health_rows, local_time
 from notifiers.subscriptions import load_subscriptions
 from policywatch.cli_common import (
     archive_session,
@@ -29,15 +31,17 @@ from policywatch.cli_common import (
 )
 from policywatch.cli_lifecycle import lifecycle, validity
 from policywatch.cli_notify import register as register_notify_commands
+from policywatch.cli_serve import register as register_serve_command
 from policywatch.config import load_settings
 from storage.db import make_engine
-from storage.health import source_health
+from storage.health import open_alerts, source_health
 from storage.migrate import upgrade
 from storage.models import Change, Document
 from storage.queries import (
     changes_of,
     find_document,
     list_changes,
+    listing_summaries,
     version_at,
     version_by_seq,
     versions_of,
@@ -65,6 +69,14 @@ def run(
         list[str] | None, typer.Option("--only", help="Crawl only this source id (repeatable).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Walk every list to its end now (default: only when the source's full_walk_every is due; "
+            "in between, list walks stop at already archived documents).",
+        ),
+    ] = False,
 ) -> None:
     """Run one pass of crawl -> normalise -> version -> detect -> notify as a Prefect flow."""
     with user_errors():
@@ -83,6 +95,7 @@ def run(
             subscriptions_file=str(subscriptions) if subscriptions else None,
             only=only,
             only_label="-".join(only) if only else "all",
+            full=full,
         )
     if as_json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
@@ -115,6 +128,12 @@ def run(
         f"alerts: {summary['routed']} routed, {delivery.get('sent', 0)} sent, "
         f"{delivery.get('retrying', 0)} to retry, {delivery.get('failed', 0)} failed"
     )
+    if summary.get("skipped"):
+        console.print(f"skipped (disabled in the registry): {', '.join(summary['skipped'])}")
+    health = summary.get("health") or {}
+    for label, key, style in (("started", "opened", "red"), ("cleared", "cleared", "green")):
+        for line in health.get(key, []):
+            console.print(f"[{style}]health alert {label}[/] {escape(line)}", highlight=False)
 
 
 def _parse_when(value: str) -> datetime:
@@ -187,6 +206,7 @@ def history(
         document = find_document(session, doc)
         assert document.id is not None
         versions = versions_of(session, document.id)
+        listings = listing_summaries(session, document)
         by_version: dict[int | None, list[Change]] = {}
         for change in changes_of(session, document.id):
             by_version.setdefault(change.to_version_id, []).append(change)
@@ -199,6 +219,7 @@ def history(
                 "normaliser_version": v.normaliser_version,
                 "technical_upgrade": v.technical_upgrade,
                 "snapshot_ids": v.snapshot_ids,
+                "listing_id": v.listing_id,
                 "changes": [
                     {"id": c.id, "kind": c.kind, "summary": c.summary, "evidence": c.evidence}
                     for c in by_version.get(v.id, [])
@@ -209,13 +230,16 @@ def history(
         if as_json:
             print(
                 json.dumps(
-                    {"document": document_json(document), "versions": entries}, ensure_ascii=False, indent=2
+                    {"document": document_json(document), "listings": listings, "versions": entries},
+                    ensure_ascii=False,
+                    indent=2,
                 )
             )
             return
         console.print(
             f"[bold]{document.title}[/]  {document.doc_number or ''}\n{document.url}", highlight=False
         )
+        _print_listings(listings)
         table = Table()
         for column in ("version", "first seen", "last seen", "changes"):
             table.add_column(column)
@@ -227,6 +251,18 @@ def history(
         console.print(table)
 
 
+def _print_listings(listings: list[dict[str, Any]]) -> None:
+    """Where a document is listed, one line per source (or column); URLs unbroken, to be copied."""
+    texts = {"same": "", "variant": "its own text of the current version", "behind": "serves an older text"}
+    console.print(f"[bold]listed by {len(listings)}[/]", highlight=False)
+    for listing in listings:
+        state = "listed" if listing["listed"] else f"gone since {listing['gone_at'][:10]}"
+        state += f", {texts[listing['text']]}" if texts[listing["text"]] else ""
+        seen = f"first seen {listing['first_seen'][:19]}, last seen {listing['last_seen'][:19]}"
+        line = f"  {listing['source']}  {escape(listing['url'])}  {seen}  ({state})"
+        console.print(line, highlight=False, soft_wrap=True)
+
+
 @app.command()
 def show(
     doc: Annotated[str, typer.Argument(help="Archive id, siteId::businessId, or 文号.")],
@@ -234,11 +270,17 @@ def show(
         str | None, typer.Option("--at", help="Show the text as it was on this date (ISO).")
     ] = None,
     version: Annotated[int | None, typer.Option("--version", help="Show this version number.")] = None,
+    listings: Annotated[
+        bool, typer.Option("--listings", help="Show where it is listed (sources, URLs) instead of the text.")
+    ] = False,
 ) -> None:
     """Print a document's canonical text (the latest, as of a date, or a given version)."""
     with user_errors(), archive_session() as session:
         document = find_document(session, doc)
         assert document.id is not None
+        if listings:
+            _print_listings(listing_summaries(session, document))
+            return
         if version is not None:
             chosen = version_by_seq(session, document.id, version)
         else:
@@ -297,28 +339,46 @@ def diff(
 
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Per-source crawl health: ok, failing, blocked or layout-changed, with the evidence."""
+    """Per-source health (ok, failing, blocked, layout-changed; stale) with the evidence, and the health
+    alerts operators were sent that are still open."""
     with user_errors(), archive_session() as session:
         report = source_health(session)
+        alerts = open_alerts(session)
+    rows = health_rows(report)
     if as_json:
-        print(json.dumps([asdict(h) for h in report], ensure_ascii=False, indent=2, default=str))
-        return
-    table = Table(title="source health")
-    for column in ("source", "health", "failing runs", "last run", "last ok", "evidence"):
-        table.add_column(column)
-    styles = {"ok": "green", "never-run": "dim", "blocked": "magenta", "layout-changed": "yellow"}
-    for health in report:
-        if not health.enabled and health.health == "never-run":
-            continue
-        table.add_row(
-            health.source_id,
-            Text(health.health, style=styles.get(health.health, "red")),
-            str(health.failing_runs),
-            health.last_run_at.strftime("%Y-%m-%d %H:%M") if health.last_run_at else "",
-            health.last_ok_at.strftime("%Y-%m-%d %H:%M") if health.last_ok_at else "",
-            health.evidence,
+        shown = {row["source"] for row in rows}
+        entries = [
+            {
+                **asdict(health),
+                "stale_after": health.stale_after.total_seconds() / 86400 if health.stale_after else None,
+            }
+            for health in report
+            if health.source_id in shown
+        ]
+        opened = [
+            {"subject": a.subject, "condition": a.condition, "opened_at": a.opened_at, "evidence": a.evidence}
+            for a in alerts
+        ]
+        print(
+            json.dumps({"sources": entries, "open_alerts": opened}, ensure_ascii=False, indent=2, default=str)
         )
+        return
+    table = Table(title="source health (times in Shanghai)")
+    for column in rows[0] if rows else ("source", "state"):
+        table.add_column(column, justify="right" if column == "failing in a row" else "left")
+    styles = {"ok": "green", "never-run": "dim", "blocked": "magenta", "layout-changed": "yellow"}
+    for row in rows:
+        state = row["state"].split(" ")[0]
+        cells = [str(value) for value in row.values()]
+        table.add_row(cells[0], Text(cells[1], style=styles.get(state, "red")), *cells[2:])
     console.print(table)
+    for alert in alerts:
+        console.print(
+            f"[red]open alert[/] {alert.subject} {alert.condition} since {local_time(alert.opened_at)}: "
+            f"{escape(alert.evidence)}",
+            highlight=False,
+            markup=True,
+        )
 
 
 @app.command()
@@ -364,3 +424,4 @@ def sources(source_file: SourcesOption = None) -> None:
 app.command()(lifecycle)
 app.command()(validity)
 register_notify_commands(app)
+register_serve_command(app)

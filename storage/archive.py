@@ -34,9 +34,18 @@ from detect.lifecycle import (
 )
 from detect.priority import priority_of
 from normalise.document import NormalisedDocument
+from normalise.identity import (
+    Sighting,
+    conflicts_with,
+    date_key,
+    doc_number_key,
+    match_reason,
+    matchable_title,
+)
 from normalise.references import quoted_titles, subject_key, title_key
 from normalise.validity import Validity, extract_validity
-from storage.models import Change, CrawlRun, Document, Fetch, Relation, Source, Version, utcnow
+from storage.models import Change, CrawlRun, Document, Fetch, Listing, Relation, Source, Version, utcnow
+from storage.queries import listings_of
 
 
 def sync_sources(session: Session, sources: Iterable[SourceConfig]) -> None:
@@ -88,6 +97,8 @@ def record_fetches(session: Session, crawl_run: CrawlRun, fetches: Iterable[dict
 @dataclass
 class VersionOutcome:
     document: Document
+    listing: Listing
+    """The listing the document was seen through."""
     version: Version
     previous: Version | None
     baseline_text: str | None
@@ -102,22 +113,51 @@ def latest_version(session: Session, document_id: int) -> Version | None:
     ).first()
 
 
+def listing_of(session: Session, version: Version) -> Listing:
+    """The listing whose snapshots ``version`` came from (versions of 0003 archives: the document's own)."""
+    listing = session.get(Listing, version.listing_id) if version.listing_id is not None else None
+    if listing is None:
+        document = session.get(Document, version.document_id)
+        assert document is not None
+        listing = _listing(session, document.source_id, document.native_id)
+        assert listing is not None
+    return listing
+
+
+def _listing(session: Session, source_id: str, native_id: str) -> Listing | None:
+    return session.exec(
+        select(Listing).where(Listing.source_id == source_id, Listing.native_id == native_id)
+    ).first()
+
+
 def record_version(
     session: Session,
     doc: NormalisedDocument,
     *,
     crawl_run_id: int | None,
     seen_at: datetime,
-    renormalise: Callable[[Version, Document], NormalisedDocument | None],
+    renormalise: Callable[[Version, Listing], NormalisedDocument | None],
 ) -> VersionOutcome:
-    """Archive ``doc`` as its document's newest version unless the latest version has the same hash.
+    """Archive ``doc`` (one listing's sighting of a document) as its document's newest version when it
+    is a revision.
 
-    When the latest version was made by an older normaliser, ``renormalise`` re-derives it from its raw
-    snapshots with the current one: if that equals ``doc``, the new version is a technical upgrade.
+    The document is found through the listing, else through another source's listing of it (see
+    ``normalise.identity``), else created. Sources serve slightly different texts of one document (their
+    own title, chrome), so texts are compared per listing: a listing whose text changed since it last
+    served one creates a version, unless another listing recorded a version since (then it is catching
+    up with a revision already archived, and stays silent). A new listing of a known document creates no
+    version. So a revision is archived and alerted once, whichever source sees it first.
+
+    When the latest version was made by an older normaliser, ``renormalise`` re-derives it from its
+    listing's raw snapshots with the current one: if that equals ``doc``, the new version is a technical
+    upgrade.
     """
-    document = session.exec(
-        select(Document).where(Document.source_id == doc.source, Document.native_id == doc.native_id)
-    ).first()
+    listing = _listing(session, doc.source, doc.native_id)
+    matched_by = None
+    if listing is not None:
+        document = session.get(Document, listing.document_id)
+    else:
+        document, matched_by = _matching_document(session, doc)
     if document is None:
         document = Document(
             source_id=doc.source,
@@ -127,24 +167,55 @@ def record_version(
             first_seen=seen_at,
             last_seen=seen_at,
         )
-    document.title, document.url, document.doc_number = doc.title, doc.url, doc.doc_number
-    document.agency, document.district, document.level = doc.agency, doc.district, doc.level
-    document.published, document.status = doc.published, doc.status
-    document.last_seen = max(document.last_seen, seen_at)
-    session.add(document)
-    session.flush()
+        _describe(document, doc)
+        session.add(document)
+        session.flush()
+    joined = matched_by is not None
     assert document.id is not None
+    if listing is None:
+        listing = Listing(
+            document_id=document.id,
+            source_id=doc.source,
+            native_id=doc.native_id,
+            url=doc.url,
+            title=doc.title,
+            first_seen=seen_at,
+            last_seen=seen_at,
+            matched_by=matched_by,
+        )
+    last_served = listing.content_hash
+    listing.url, listing.title = doc.url, doc.title
+    listing.doc_number, listing.published = doc_number_key(doc.doc_number), date_key(doc.published)
+    listing.content_hash, listing.gone_at = doc.content_hash, None
+    listing.last_seen = max(listing.last_seen, seen_at)
+    document.last_seen = max(document.last_seen, seen_at)
+    session.add(listing)
+    session.flush()
+    assert listing.id is not None
 
     previous = latest_version(session, document.id)
-    if previous is not None and previous.content_hash == doc.content_hash:
+    in_step = previous is None or listing.version_id in (None, previous.id)
+    unchanged = last_served == doc.content_hash and not joined
+    if previous is not None and (
+        previous.content_hash == doc.content_hash or joined or unchanged or not in_step
+    ):
+        # The same text; or this source's own text of a version: its first sighting, unchanged since its
+        # last one (still behind if another source brought a revision meanwhile), or a change that
+        # catches up with the revision another source brought.
+        if _is_origin(document, listing):
+            _describe(document, doc)
+        else:
+            _fill_gaps(document, doc)
+        if not unchanged or previous.content_hash == doc.content_hash:
+            listing.version_id = previous.id
         previous.last_seen = max(previous.last_seen, seen_at)
-        session.add(previous)
-        return VersionOutcome(document, previous, previous, previous.text, created=False)
+        session.add_all([previous, listing, document])
+        return VersionOutcome(document, listing, previous, previous, previous.text, created=False)
 
     baseline_text = previous.text if previous else None
     upgrade = False
     if previous is not None and previous.normaliser_version != doc.normaliser_version:
-        redone = renormalise(previous, document)
+        redone = renormalise(previous, listing_of(session, previous))
         if redone is not None:
             upgrade = redone.content_hash == doc.content_hash
             baseline_text = redone.text
@@ -159,14 +230,95 @@ def record_version(
         normaliser_version=doc.normaliser_version,
         technical_upgrade=upgrade,
         crawl_run_id=crawl_run_id,
+        listing_id=listing.id,
         first_seen=seen_at,
         last_seen=seen_at,
     )
     session.add(version)
     session.flush()
-    document.current_version_id = version.id
-    session.add(document)
-    return VersionOutcome(document, version, previous, baseline_text, created=True, technical_upgrade=upgrade)
+    if previous is not None and upgrade:
+        # The other listings served the same document before the normaliser changed: still in step.
+        for other in listings_of(session, document.id):
+            if other.version_id == previous.id:
+                other.version_id = version.id
+                session.add(other)
+    _describe(document, doc)
+    document.current_version_id = listing.version_id = version.id
+    session.add_all([document, listing])
+    return VersionOutcome(
+        document, listing, version, previous, baseline_text, created=True, technical_upgrade=upgrade
+    )
+
+
+def _describe(document: Document, doc: NormalisedDocument) -> None:
+    document.title, document.url, document.doc_number = doc.title, doc.url, doc.doc_number
+    document.agency, document.district, document.level = doc.agency, doc.district, doc.level
+    document.published, document.status = doc.published, doc.status
+
+
+def _fill_gaps(document: Document, doc: NormalisedDocument) -> None:
+    """What another source adds to a document its own source describes: only what is missing."""
+    for name in ("doc_number", "agency", "district", "level", "published", "status"):
+        if getattr(document, name) is None and getattr(doc, name) is not None:
+            setattr(document, name, getattr(doc, name))
+
+
+def _is_origin(document: Document, listing: Listing) -> bool:
+    """Whether ``listing`` is the one the document was first archived from (it describes the document)."""
+    return (document.source_id, document.native_id) == (listing.source_id, listing.native_id)
+
+
+def _sighting(doc: NormalisedDocument) -> Sighting:
+    return Sighting(doc.source, doc.native_id, doc.url, doc.title, doc.doc_number, doc.published)
+
+
+def _listed(listing: Listing) -> Sighting:
+    return Sighting(
+        listing.source_id,
+        listing.native_id,
+        listing.url,
+        listing.title,
+        listing.doc_number,
+        listing.published,
+    )
+
+
+def _matching_document(session: Session, doc: NormalisedDocument) -> tuple[Document | None, str | None]:
+    """The archived document another listing of which is ``doc``'s document (see normalise.identity),
+    and why (``doc_number`` or ``title_date``); (None, None) when there is none.
+
+    When listings of several documents match, an equal title decides; if it does not, the sighting is
+    a document of its own rather than a guess.
+    """
+    sighting = _sighting(doc)
+    number, day = doc_number_key(doc.doc_number), date_key(doc.published)
+    clues = [Listing.doc_number == number] if number else []
+    clues += [Listing.published == day] if day else []
+    if not clues:
+        return None, None
+    candidates: dict[int, list[tuple[Listing, str]]] = {}
+    for listing in session.exec(select(Listing).where(or_(*clues)).order_by(col(Listing.id))):
+        reason = match_reason(sighting, _listed(listing))
+        if reason is not None:
+            candidates.setdefault(listing.document_id, []).append((listing, reason))
+    admissible = [
+        document_id
+        for document_id in candidates
+        if not conflicts_with(
+            sighting, [_listed(lst) for lst in listings_of(session, document_id) if lst.gone_at is None]
+        )
+    ]
+    if len(admissible) > 1:
+        title = matchable_title(doc.title)
+        exact = [
+            document_id
+            for document_id in admissible
+            if any(matchable_title(lst.title) == title for lst, _ in candidates[document_id])
+        ]
+        admissible = exact if len(exact) == 1 else []
+    if not admissible:
+        return None, None
+    return session.get(Document, admissible[0]), candidates[admissible[0]][0][1]
 
 
 def record_change(session: Session, change: Change) -> Change:
@@ -369,33 +521,58 @@ def count_misses(
     seen_at: datetime,
     withdraw_after: int = WITHDRAW_AFTER_MISSES,
 ) -> list[Change]:
-    """After a successful crawl: reset the documents it listed, count a miss for the others of the same
-    source and site, and report ``withdrawn`` once a document has been missed ``withdraw_after`` times.
+    """After a successful crawl: reset the listings it saw (``seen``: listing ids), count a miss for the
+    others of the same source and site, and mark a listing gone once it has been missed ``withdraw_after``
+    times. A document is reported ``withdrawn`` once every listing of it is gone: one that vanished from
+    one source but is still listed by another is not withdrawn.
 
-    A document counts once per crawl run, however often that crawl is archived.
+    A listing counts once per crawl run, however often that crawl is archived.
     """
     assert crawl_run.id is not None
-    documents = session.exec(select(Document).where(Document.source_id == crawl_run.source_id)).all()
-    sites = {_site_of(d.native_id) for d in documents if d.id in seen}
+    listings = session.exec(select(Listing).where(Listing.source_id == crawl_run.source_id)).all()
+    sites = {_site_of(listing.native_id) for listing in listings if listing.id in seen}
+    missed: dict[int, bool] = {}
+    for listing in listings:
+        if listing.id in seen:
+            listing.missed_runs, listing.miss_checked_run_id, listing.gone_at = 0, crawl_run.id, None
+        elif _site_of(listing.native_id) in sites and listing.miss_checked_run_id != crawl_run.id:
+            listing.missed_runs += 1
+            listing.miss_checked_run_id = crawl_run.id
+            if withdrawn_due(listing.missed_runs, withdraw_after) and listing.gone_at is None:
+                listing.gone_at = seen_at
+            taken_down = listing.native_id in takedowns
+            missed[listing.document_id] = missed.get(listing.document_id, False) or taken_down
+        session.add(listing)
     changes = []
-    for document in documents:
-        if document.id in seen:
-            document.missed_runs, document.miss_checked_run_id = 0, crawl_run.id
-        elif _site_of(document.native_id) in sites and document.miss_checked_run_id != crawl_run.id:
-            document.missed_runs += 1
-            document.miss_checked_run_id = crawl_run.id
-            if withdrawn_due(document.missed_runs, withdraw_after):
-                change = _withdrawn(document, document.native_id in takedowns, seen_at)
-                if record_change(session, change) is change:  # once per absence
-                    changes.append(change)
+    for document_id, takedown in missed.items():
+        document = session.get(Document, document_id)
+        assert document is not None
+        all_listings = listings_of(session, document_id)
+        document.missed_runs = min(listing.missed_runs for listing in all_listings)
+        session.add(document)
+        if all(listing.gone_at is not None for listing in all_listings) and document.current_version_id:
+            names = {source.id: source.name for source in session.exec(select(Source)).all()}
+            change = _withdrawn(document, all_listings, names, takedown, seen_at)
+            if record_change(session, change) is change:  # once per absence
+                changes.append(change)
+    for document_id in {listing.document_id for listing in listings if listing.id in seen}:
+        document = session.get(Document, document_id)
+        assert document is not None
+        document.missed_runs = 0
         session.add(document)
     return changes
 
 
-def _withdrawn(document: Document, takedown: bool, seen_at: datetime) -> Change:
+def _withdrawn(
+    document: Document, listings: list[Listing], sources: dict[str, str], takedown: bool, seen_at: datetime
+) -> Change:
+    """The ``withdrawn`` change of a document no source lists any more (``sources``: id -> name)."""
     assert document.id is not None and document.current_version_id is not None
     last = document.last_seen.date().isoformat()
     observed = "其详情均答复“数据不存在”" if takedown else "其列表中均已没有本文件"
+    if len({listing.source_id for listing in listings}) > 1:
+        names = dict.fromkeys(sources[listing.source_id] for listing in listings)
+        observed = f"{'、'.join(names)}的列表中均已没有本文件"
     summary = f"连续{document.missed_runs}次成功抓取，{observed}（最后一次见到：{last}），视为撤回"
     return Change(
         document_id=document.id,

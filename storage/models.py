@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint, true
+from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
 
@@ -53,10 +54,13 @@ class Source(SQLModel, table=True):
 
 
 class Document(SQLModel, table=True):
+    """One policy document, however many sources and columns list it (see Listing)."""
+
     __table_args__ = (UniqueConstraint("source_id", "native_id", name="uq_document_source_native"),)
 
     id: int | None = Field(default=None, primary_key=True)
     source_id: str = Field(foreign_key="source.id", index=True, max_length=64)
+    """With ``native_id``: the listing the document was first archived from."""
     native_id: str = Field(max_length=255)
     doc_number: str | None = Field(default=None, index=True, max_length=128)
     title: str
@@ -85,9 +89,46 @@ class Document(SQLModel, table=True):
     """A document it cites or implements changed (an upstream_changed change); cleared by its own next
     version."""
     missed_runs: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """The fewest consecutive misses among its listings: how long it has been absent from every source
+    that listed it (0 while any listing is still seen)."""
+
+
+class Listing(SQLModel, table=True):
+    """One place a document is listed: a source (and its column or site) and that source's id for it.
+
+    The same document on the platform and on a district site, or in two columns of one site, is one
+    document with several listings. Each listing keeps the hash of the text its source last served, so a
+    revision is told apart from two sources serving slightly different texts of one document.
+    """
+
+    __table_args__ = (UniqueConstraint("source_id", "native_id", name="uq_listing_source_native"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    source_id: str = Field(foreign_key="source.id", index=True, max_length=64)
+    native_id: str = Field(max_length=255)
+    url: str
+    title: str
+    doc_number: str | None = Field(default=None, index=True, max_length=128)
+    """The 文号 as listings are matched on (normalise.identity.doc_number_key)."""
+    published: str | None = Field(default=None, index=True, max_length=32)
+    """The publication day it gives (ISO), as listings without 文号 are matched on."""
+    first_seen: datetime = _ts()
+    last_seen: datetime = _ts()
+    content_hash: str | None = Field(default=None, max_length=64)
+    """The hash of the text this listing's source served when last seen."""
+    version_id: int | None = None
+    """The document version that was current when it last served a text: a listing behind the current
+    version is catching up with a revision another source brought, not bringing a new one."""
+    matched_by: str | None = Field(default=None, max_length=16)
+    """How it joined an already archived document (doc_number, title_date, url); NULL for the listing that
+    created the document."""
+    missed_runs: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     """Consecutive successful crawls of its source that did not list it."""
     miss_checked_run_id: int | None = None
     """The crawl run that last counted it seen or missed, so archiving a crawl twice counts it once."""
+    gone_at: datetime | None = _ts(nullable=True)
+    """When its source was found to no longer list it (it stays as history; a sighting clears it)."""
 
 
 class Version(SQLModel, table=True):
@@ -105,6 +146,8 @@ class Version(SQLModel, table=True):
     technical_upgrade: bool = False
     """True when this version differs from the previous one only because a newer normaliser ran."""
     crawl_run_id: int | None = Field(default=None, foreign_key="crawlrun.id")
+    listing_id: int | None = Field(default=None, foreign_key="listing.id", index=True)
+    """The listing whose snapshots this text came from (renormalising replays them with its spider)."""
     first_seen: datetime = _ts()
     last_seen: datetime = _ts()
 
@@ -189,6 +232,9 @@ class CrawlRun(SQLModel, table=True):
     amended: int = 0
     error_log: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     timings: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON))
+    full_walk: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    """False when the crawl stopped early (at already known documents): what it did not list is not
+    missing."""
 
 
 class Fetch(SQLModel, table=True):
@@ -221,6 +267,59 @@ class Outbox(SQLModel, table=True):
     digest_key: str | None = Field(default=None, max_length=64, index=True)
     """For digest subscriptions: the period this row is sent with (e.g. ``daily:2026-03-02``); rows
     with the same key go out together as one message at ``next_attempt_at``."""
+    attempts: int = 0
+    next_attempt_at: datetime = _ts()
+    claimed_at: datetime | None = _ts(nullable=True)
+    sent_at: datetime | None = _ts(nullable=True)
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = _ts()
+
+
+class HealthAlert(SQLModel, table=True):
+    """A health condition of a source (or of alert delivery) while it lasts: opened when a check first
+    finds it, cleared when a later check no longer does. Operators hear of both ends, not of every run."""
+
+    __table_args__ = (
+        # At most one open alert per subject and condition, even when two runs check at once.
+        Index(
+            "uq_healthalert_open",
+            "subject",
+            "condition",
+            unique=True,
+            sqlite_where=sql_text("cleared_at IS NULL"),
+            postgresql_where=sql_text("cleared_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str = Field(max_length=64, index=True)
+    """The source id, or ``outbox`` for alert delivery."""
+    condition: str = Field(max_length=16)
+    """failing, blocked, layout, stale or delivery (see storage.health.CONDITIONS)."""
+    opened_at: datetime = _ts()
+    cleared_at: datetime | None = _ts(nullable=True, index=True)
+    evidence: str = Field(sa_column=Column(Text, nullable=False))
+    """What proved the condition when it was opened (the fault, the dates, the outbox rows)."""
+    clear_evidence: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class HealthNotice(SQLModel, table=True):
+    """One message to one operators subscription about an alert opening or clearing; delivered like the
+    outbox (claimed before sending, retried by the subscription's policy, never sent twice)."""
+
+    __table_args__ = (
+        UniqueConstraint(
+            "subscription", "alert_id", "event", name="uq_healthnotice_subscription_alert_event"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription: str = Field(max_length=128, index=True)
+    alert_id: int = Field(foreign_key="healthalert.id", index=True)
+    event: str = Field(max_length=8)
+    """opened or cleared."""
+    status: str = Field(default="pending", max_length=16, index=True)
+    """pending, sending (claimed), sent, failed (attempts exhausted), uncertain (crashed mid-send)."""
     attempts: int = 0
     next_attempt_at: datetime = _ts()
     claimed_at: datetime | None = _ts(nullable=True)

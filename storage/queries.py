@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
-from storage.models import Change, Document, Relation, Version
+from storage.models import Change, Document, Listing, Relation, Version
 
 
 class DocumentNotFound(LookupError):
@@ -14,13 +15,17 @@ class DocumentNotFound(LookupError):
 
 
 def find_document(session: Session, ref: str) -> Document:
-    """A document by archive id, by ``siteId::businessId`` native id, or by its 文号."""
+    """A document by archive id, by the native id any source lists it under (``siteId::businessId``, a
+    page path), or by its 文号."""
     if ref.isdigit():
         document = session.get(Document, int(ref))
         if document:
             return document
+    listed = select(Listing.document_id).where(Listing.native_id == ref)
     matches = session.exec(
-        select(Document).where(or_(Document.native_id == ref, Document.doc_number == ref))
+        select(Document)
+        .where(or_(col(Document.id).in_(listed), Document.doc_number == ref))
+        .order_by(col(Document.id))
     ).all()
     if len(matches) == 1:
         return matches[0]
@@ -49,6 +54,42 @@ def list_changes(
     if limit:
         query = query.limit(limit)
     return [(change, document) for change, document in session.exec(query).all()]
+
+
+def listings_of(session: Session, document_id: int) -> list[Listing]:
+    """Where a document is listed: one listing per source (or column) and id, first archived first."""
+    query = select(Listing).where(Listing.document_id == document_id).order_by(col(Listing.id))
+    return list(session.exec(query).all())
+
+
+def listing_summaries(session: Session, document: Document) -> list[dict[str, Any]]:
+    """Each listing of ``document`` as the query commands show it: where, since when, whether its source
+    still lists it, and how its text relates to the current version (``same``; ``variant``: its source's
+    own text of it; ``behind``: an older text, its source has not caught up with the latest revision)."""
+    assert document.id is not None
+    current = session.get(Version, document.current_version_id) if document.current_version_id else None
+    summaries = []
+    for listing in listings_of(session, document.id):
+        if current is not None and listing.content_hash == current.content_hash:
+            text = "same"
+        else:
+            text = "variant" if listing.version_id in (None, document.current_version_id) else "behind"
+        summaries.append(
+            {
+                "id": listing.id,
+                "source": listing.source_id,
+                "native_id": listing.native_id,
+                "url": listing.url,
+                "title": listing.title,
+                "first_seen": listing.first_seen.isoformat(),
+                "last_seen": listing.last_seen.isoformat(),
+                "matched_by": listing.matched_by,
+                "listed": listing.gone_at is None,
+                "gone_at": listing.gone_at.isoformat() if listing.gone_at else None,
+                "text": text,
+            }
+        )
+    return summaries
 
 
 def versions_of(session: Session, document_id: int) -> list[Version]:

@@ -13,7 +13,7 @@ def test_example_subscriptions_file_is_valid(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("SMTP_USER", "bot")
     monkeypatch.setenv("SMTP_PASSWORD", "s3cret")
     names = [s.name for s in load_subscriptions(REPO / "subscriptions.example.yaml")]
-    assert names == ["changning-invest", "legal-municipal"]
+    assert names == ["changning-invest", "legal-municipal", "operators"]
 
 
 def test_builtin_registry_loads() -> None:

@@ -117,9 +117,12 @@ class AffairSpider(DetailPageSpider):
         if len(entries) < len(records):
             detail = f"{where}: {len(records) - len(entries)} record(s) without a url on this site"
             self.record_fault(Fault("layout", response.url, detail))
-        for entry in entries:
+        unknown, go_on = self.unknown_entries(entries, lambda entry: entry["path"])
+        for entry in unknown:
             yield self.detail_request(entry, response.meta["snapshot_id"])
-        if records and self.more_pages(data, page_no):
+        if not go_on:
+            self.logger.info("channel %s: page %d lists only archived documents; stop", channel, page_no)
+        elif records and self.more_pages(data, page_no):
             yield self.page_request(channel, page_no + 1, record_urls(records))
 
     def more_pages(self, data: dict[str, Any], page_no: int) -> bool:

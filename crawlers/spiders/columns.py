@@ -111,9 +111,13 @@ class ColumnSpider(DetailPageSpider):
         if not entries:
             detail = f"column {column} page {page}: no entry links to a page of this site"
             self.record_fault(Fault("layout", response.url, detail))
-        for entry in entries:
+        unknown, go_on = self.unknown_entries(entries, lambda entry: entry["path"])
+        for entry in unknown:
             yield self.detail_request(entry, response.meta["snapshot_id"])
-        yield from self.further_pages(response.text, column, page)
+        if go_on:
+            yield from self.further_pages(response.text, column, page)
+        else:
+            self.logger.info("column %s: page %d lists only archived documents; walk stops", column, page)
 
     def further_pages(self, page_text: str, column: str, page: int) -> Iterator[Request]:
         """The next page: up to the count the page states, or blind until the site answers 404."""

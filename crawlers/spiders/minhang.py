@@ -1,7 +1,8 @@
 """闵行区 zwgk.shmh.gov.cn (mh-xxgk-cms), sites.md §3.9: list pages numbered from the top down.
 
 A column's first page is ``<column>/List/list_0.htm``; the following pages count *down* from the highest
-number to ``list_1.htm`` (a scraper of the live site walks ``[0, 140, 139, 138, …]``). Everything else is
+number to ``list_1.htm`` (a scraper of the live site walks ``[0, 140, 139, 138, …]``), one after the other,
+so an incremental walk can stop after any of them. Everything else is
 a static column site (entries ``li`` with ``span.f_float`` dates and ``../..`` links, body ``.xx_text1``,
 the 9-label header with 生效日期 / 失效日期 / 文件状态), so only the paging differs from ``ColumnSpider``.
 """
@@ -27,11 +28,13 @@ class MinhangSpider(ColumnSpider):
         return f"{column}/List/list_{page}.htm"
 
     def further_pages(self, page_text: str, column: str, page: int) -> Iterator[Request]:
-        """From list_0: the highest page it names, then every page below it down to list_1."""
+        """After list_0 the highest page it names, after any other page the one below it, down to list_1."""
         if page != self.first_page:
+            if page > 1:
+                yield self.list_request(column, page - 1)
             return
         highest = max((int(number) for number in _LIST_PAGE.findall(page_text)), default=0)
         if highest == 0:
             self.logger.info("column %s names no page after list_0", column)
-        for number in range(highest, 0, -1):
-            yield self.list_request(column, number)
+            return
+        yield self.list_request(column, highest)

@@ -107,16 +107,20 @@ class ShPlatformSpider(PolicySpider):
             self.record_fault(
                 Fault(fault.kind, fault.url, f"siteId {site_id} page {page_no}: {fault.detail}")
             )
+        usable = []
         for record in records:
             if not isinstance(record, dict) or not record.get("businessId"):
                 self.record_fault(
                     Fault("layout", response.url, f"record without businessId: {record!r:.200}")
                 )
                 continue
-            payload = {
-                "siteId": str(record.get("siteId") or site_id),
-                "businessId": str(record["businessId"]),
-            }
+            usable.append({"siteId": str(record.get("siteId") or site_id), "record": record})
+        unknown, go_on = self.unknown_entries(
+            usable, lambda entry: f"{entry['siteId']}::{entry['record']['businessId']}"
+        )
+        for entry in unknown:
+            record = entry["record"]
+            payload = {"siteId": entry["siteId"], "businessId": str(record["businessId"])}
             yield self._api_request(
                 "/gwk/policy/detail",
                 payload,
@@ -124,6 +128,9 @@ class ShPlatformSpider(PolicySpider):
                 record=record,
                 list_snapshot=response.meta["snapshot_id"],
             )
+        if not go_on:
+            self.logger.info("siteId %s: page %d lists only archived documents; walk stops", site_id, page_no)
+            return
         total_pages = data.get("totalPage")
         if isinstance(total_pages, int) and page_no < total_pages and records:
             yield self.page_request(site_id, page_no + 1)

@@ -134,10 +134,31 @@ def crawl_over_http(
     """One real ``scrapy crawl`` of ``source_id`` against the play on the local test site."""
     monkeypatch.setenv("POLICYWATCH_DATA_DIR", str(tmp_path / "data"))
     with TestSite(play) as site:
-        sources = tmp_path / "sources.yaml"
-        # Retries as in production (a dropped local connection is retried), without the long back-off.
-        entry = {"id": source_id, "base_url": site.base_url, "download_delay": 0.0, "retry_backoff": 0.1}
-        entry |= fields
-        sources.write_text(yaml.safe_dump({"sources": [entry]}, allow_unicode=True), encoding="utf-8")
-        source = load_registry(sources).get(source_id)
-        return run_crawl(source, tmp_path / "runs", sources_file=sources, timeout_s=120)
+        return crawl_site(site, source_id, tmp_path, **fields)
+
+
+def crawl_site(
+    site: TestSite,
+    source_id: str,
+    tmp_path: Path,
+    *,
+    run: str = "runs",
+    known: Iterable[str] | None = None,
+    **fields: Any,
+) -> CrawlResult:
+    """A real ``scrapy crawl`` against a running site, into ``tmp_path/run``; ``known`` makes it
+    incremental. The data dir (snapshots, HTTP cache) is the environment's, so crawls can follow each other.
+    """
+    sources = tmp_path / "sources.yaml"
+    # Retries as in production (a dropped local connection is retried), without the long back-off.
+    entry = {"id": source_id, "base_url": site.base_url, "download_delay": 0.0, "retry_backoff": 0.1}
+    entry |= fields
+    sources.write_text(yaml.safe_dump({"sources": [entry]}, allow_unicode=True), encoding="utf-8")
+    source = load_registry(sources).get(source_id)
+    return run_crawl(
+        source,
+        tmp_path / run,
+        sources_file=sources,
+        timeout_s=120,
+        known=None if known is None else set(known),
+    )

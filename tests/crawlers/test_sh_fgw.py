@@ -95,8 +95,9 @@ def test_attachments_on_the_site_are_rebased_on_base_url(revision: PolicyItem) -
     assert attachment["name"] == "关于修订《上海市共有产权保障住房价格管理办法》的通知.pdf"
 
 
-def test_snapshot_ids_name_the_second_list_page_then_detail(revision: PolicyItem) -> None:
-    assert revision.snapshot_ids == ["sha-of-/fgw_gfxwj/index_2.html", f"sha-of-/{REVISION}"]
+def test_snapshot_ids_name_the_second_list_page_then_detail_then_attachment(revision: PolicyItem) -> None:
+    attachment = "sha-of-/cmsres/fa/fa12c86fb885e607e814362c5f4ca586/94fcc5186de1ad2d0c7c2a35828c28c7.pdf"
+    assert revision.snapshot_ids == ["sha-of-/fgw_gfxwj/index_2.html", f"sha-of-/{REVISION}", attachment]
 
 
 def test_replay_from_raw_snapshots_gives_the_same_item(spider: ShFgwSpider, revision: PolicyItem) -> None:

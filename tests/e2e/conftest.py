@@ -148,6 +148,8 @@ def platform_sources_file(path: Path, site: TestSite) -> Path:
         "download_timeout": 3,
         "retries": 1,
         "retry_backoff": 0.2,
+        # The timeline's steps are seconds apart: every run walks fully, so in-place edits are read.
+        "full_walk_every": 0,
     }
     path.write_text(yaml.safe_dump({"sources": [entry]}, allow_unicode=True), encoding="utf-8")
     return path

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from crawlers.registry import load_registry
 from flows.stages import archive_crawl, renormalise_version
-from storage.archive import sync_sources
+from storage.archive import listing_of, sync_sources
 from storage.db import session_scope
 from storage.models import Change, Document, Version
 from storage.snapshots import SnapshotStore
@@ -34,5 +34,5 @@ def test_putuo_crawl_is_archived_as_district_documents_and_replays(
         assert "普府规范〔2025〕5号" in {d.doc_number for d in documents}
         assert {c.kind for c in session.exec(select(Change)).all()} == {"new"}
         for version in session.exec(select(Version)).all():
-            redone = renormalise_version(version, session.get(Document, version.document_id), registry, store)
+            redone = renormalise_version(version, listing_of(session, version), registry, store)
             assert redone is not None and redone.content_hash == version.content_hash

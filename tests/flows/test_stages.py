@@ -19,9 +19,9 @@ from crawlers.runner import load_crawl_result
 from crawlers.spiders.sh_platform import item_from_payloads
 from flows.stages import archive_crawl, pending_crawls, renormalise_archive, renormalise_version
 from normalise.document import NORMALISER_VERSION
-from storage.archive import sync_sources
+from storage.archive import listing_of, sync_sources
 from storage.db import session_scope
-from storage.models import Change, CrawlRun, Document, Version
+from storage.models import Change, CrawlRun, Document, Listing, Version
 from storage.snapshots import SnapshotStore
 from tests.site.platform import AMENDMENT, documents
 
@@ -128,8 +128,7 @@ def test_a_version_is_re_derived_from_its_raw_snapshots_alone(
     store = SnapshotStore(tmp_path / "snapshots")
     with session_scope(archive) as session:
         for version in session.exec(select(Version)).all():
-            document = session.get(Document, version.document_id)
-            redone = renormalise_version(version, document, registry, store)
+            redone = renormalise_version(version, listing_of(session, version), registry, store)
             assert redone is not None and redone.content_hash == version.content_hash
 
 
@@ -156,6 +155,10 @@ def test_renormalise_records_technical_upgrades_and_no_change(
             version.text += "\n阅读次数：12"
             version.content_hash = "old-normaliser-" + version.content_hash[15:]
             session.add(version)
+        for listing in session.exec(select(Listing)).all():  # which its listings were last seen with
+            assert listing.content_hash is not None
+            listing.content_hash = "old-normaliser-" + listing.content_hash[15:]
+            session.add(listing)
     report = renormalise_archive(archive, registry, SnapshotStore(tmp_path / "snapshots"))
     assert (report.checked, report.upgraded, report.unavailable) == (8, 8, 0)
     with session_scope(archive) as session:

@@ -21,6 +21,16 @@ from tests.site.faults import Fault
 from tests.site.protocol import NOT_FOUND, Request, Response, html_response, json_response
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+ATTACHMENTS = FIXTURES / "attachments"
+# Content-Types the CMSs send for attachment files (a .wps as Word: Kingsoft files are Word inside).
+FILE_TYPES = {
+    ".pdf": "application/pdf",
+    ".doc": "application/msword",
+    ".wps": "application/msword",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xls": "application/vnd.ms-excel",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 STEPS = ("1-initial",)
 # The bot wall a `challenge` / `412` fault puts in place of a page (Huangpu's, sites.md §3.2).
 CHALLENGE_STATUS = {"challenge": 202, "412": 412}
@@ -49,8 +59,10 @@ class FixturePlay:
 
     steps: Sequence[str] = STEPS
 
-    def __init__(self, slug: str) -> None:
+    def __init__(self, slug: str, files: dict[str, str] | None = None) -> None:
         self.folder = FIXTURES / slug
+        self.files = files or {}
+        """Attachment paths the pages link to -> the tests/fixtures/attachments file served there."""
         manifest = json.loads((self.folder / "manifest.json").read_text(encoding="utf-8"))
         self.pages = {(page["method"], page["path"]): page for page in manifest["pages"]}
         self.api: dict[str, Any] = manifest["api"]
@@ -79,7 +91,7 @@ class FixturePlay:
             return self._api(request, faults)
         page = self.pages.get((request.method, request.path))
         if page is None:
-            return NOT_FOUND
+            return self._file(request.path)
         hits = [
             fault
             for fault in faults
@@ -88,6 +100,12 @@ class FixturePlay:
         ]
         normal = functools.partial(_response, self.folder, page)
         return self._fault_response(hits[0], normal) if hits else normal()
+
+    def _file(self, path: str) -> Response:
+        name = self.files.get(path)
+        if name is None:
+            return NOT_FOUND
+        return Response(200, (ATTACHMENTS / name).read_bytes(), FILE_TYPES[Path(path).suffix.lower()])
 
     def _api(self, request: Request, faults: Sequence[Fault]) -> Response:
         """``POST`` JSON ``{"channelList": [id], "pageNo": N, "pageSize": S, …}``, as the CMS answers it."""

@@ -3,6 +3,7 @@ stay independent of the HTTP plumbing."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -78,3 +79,39 @@ class RecordedRequest:
     time: float
     """Arrival, in seconds since the epoch."""
     headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class PageEdit:
+    """An in-place revision of one page: ``old`` becomes ``new`` (in the page's bytes, ``encoding``)."""
+
+    path: str
+    old: str
+    new: str
+    encoding: str = "utf-8"
+
+    def apply(self, body: bytes) -> bytes:
+        old, new = self.old.encode(self.encoding), self.new.encode(self.encoding)
+        if body.count(old) != 1:
+            raise ValueError(f"the edit of {self.path} needs {self.old!r} exactly once in the page")
+        return body.replace(old, new)
+
+
+class EditedPlay:
+    """``play`` with one more step, ``edited``, in which one page is revised in place: same URL, same list
+    pages, a new text (how a site publishes a corrected document). Everything else is the last step's."""
+
+    def __init__(self, play: SitePlay, edit: PageEdit, edited: str = "2-edited") -> None:
+        self.play, self.edit, self.edited = play, edit, edited
+        self.steps: tuple[str, ...] = (*play.steps, edited)
+
+    def check_fault(self, fault: Fault) -> None:
+        self.play.check_fault(fault)
+
+    def respond(self, request: Request, step: str, faults: Sequence[Fault]) -> Response:
+        if step != self.edited:
+            return self.play.respond(request, step, faults)
+        answer = self.play.respond(request, self.play.steps[-1], faults)
+        if (request.method, request.path, answer.status) != ("GET", self.edit.path, 200):
+            return answer
+        return dataclasses.replace(answer, body=self.edit.apply(answer.body))

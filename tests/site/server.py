@@ -7,16 +7,25 @@ in another process (``python -m tests.site``) can be driven too:
 * ``POST /_site/step`` ``{"step": "3-amended"}``
 * ``POST /_site/faults`` ``[{"kind": "http-500", "site_id": "0075"}]`` (``[]`` clears them)
 * ``GET /_site/requests``, ``DELETE /_site/requests``
+
+Pages a ``GET`` gets with status 200 carry validators as a static web server sends them: an ``ETag`` (from
+the body, so an edit changes it) and a ``Last-Modified`` (when the site first served that body), and a
+request with a matching ``If-None-Match`` (or, without one, an ``If-Modified-Since`` not older than the
+page) gets ``304 Not Modified`` with no body (RFC 9110 §13.1). ``validators=False`` plays a server that
+sends none; ``cache_control`` adds a ``Cache-Control`` header (government sites send none or ``no-cache``).
+``robots`` serves that text as ``/robots.txt`` (otherwise the play answers it: a 404 for every play).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import sys
 import threading
 import time
 from collections.abc import Iterable
+from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
@@ -43,9 +52,17 @@ class TestSite:
         port: int = 0,
         step: str | None = None,
         log_requests: bool = False,
+        validators: bool = True,
+        cache_control: str | None = None,
+        robots: str | None = None,
     ) -> None:
         self.play: SitePlay = play or PlatformPlay()
         self.log_requests = log_requests
+        self.validators = validators
+        self.cache_control = cache_control
+        self.robots = robots
+        # path -> (ETag, Last-Modified as epoch seconds) of the body last served there.
+        self._versions: dict[str, tuple[str, int]] = {}
         self._address = (host, port)
         self._lock = threading.Lock()
         self._step = self.play.steps[0]
@@ -133,7 +150,11 @@ class TestSite:
         arrived = time.time()
         with self._lock:
             step, faults = self._step, self._faults
-        response = self.play.respond(request, step, faults)
+        if self.robots is not None and (request.method, request.path) == ("GET", "/robots.txt"):
+            response = Response(200, self.robots.encode("utf-8"), "text/plain; charset=utf-8")
+        else:
+            response = self.play.respond(request, step, faults)
+        response = self._conditional(request, response)
         try:
             body = json.loads(request.body) if request.body else None
         except ValueError:
@@ -144,6 +165,25 @@ class TestSite:
         with self._lock:
             self._requests.append(recorded)
         return response
+
+    def _conditional(self, request: Request, response: Response) -> Response:
+        """The page with its validators, or a 304 when the request's validators still match it."""
+        if not self.validators or request.method != "GET" or response.status != 200:
+            return response
+        etag = '"' + hashlib.sha256(response.body).hexdigest()[:24] + '"'
+        with self._lock:
+            previous = self._versions.get(request.path)
+            if previous is None or previous[0] != etag:
+                # Whole seconds, as HTTP dates go; an edit always moves the date on.
+                modified = max(int(time.time()), previous[1] + 1 if previous else 0)
+                self._versions[request.path] = (etag, modified)
+            modified = self._versions[request.path][1]
+        headers = (*response.headers, ("ETag", etag), ("Last-Modified", formatdate(modified, usegmt=True)))
+        if self.cache_control:
+            headers += (("Cache-Control", self.cache_control),)
+        if _not_modified(request.headers, etag, modified):
+            return dataclasses.replace(response, status=304, body=b"", headers=headers)
+        return dataclasses.replace(response, headers=headers)
 
     def pause(self, seconds: float) -> bool:
         """Wait like a slow backend; True when the site was stopped meanwhile (then nothing is answered)."""
@@ -174,6 +214,20 @@ class TestSite:
         return json_response(
             {"step": self.step, "faults": [dataclasses.asdict(fault) for fault in self.faults]}
         )
+
+
+def _not_modified(headers: dict[str, str], etag: str, modified: int) -> bool:
+    """RFC 9110 §13.2.2: If-None-Match decides when present (weak comparison); else If-Modified-Since."""
+    if "if-none-match" in headers:
+        tags = [tag.strip().removeprefix("W/") for tag in headers["if-none-match"].split(",")]
+        return "*" in tags or etag in tags
+    since = headers.get("if-modified-since")
+    if since is None:
+        return False
+    try:
+        return parsedate_to_datetime(since).timestamp() >= modified
+    except (TypeError, ValueError):
+        return False  # an unreadable date is ignored
 
 
 def _json(body: bytes) -> Any:

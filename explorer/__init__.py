@@ -1,0 +1,1 @@
+"""The analysts' web explorer over the archive (``policywatch serve``)."""
