@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from notifiers.channels import send
-from notifiers.render import _STYLES, Message
+from notifiers.render import Message, plain_message
 from notifiers.schedule import SHANGHAI
 from notifiers.subscriptions import Subscription, redact_text
 from storage.health import DELIVERY_SUBJECT, Finding, HealthPolicy, find_conditions
@@ -248,13 +248,7 @@ def render_notice(alert: HealthAlert, event: str) -> Message:
             f"当时的证据：{alert.evidence}",
             f"恢复依据：{alert.clear_evidence or ''}",
         ]
-    return Message(
-        title=title,
-        bodies={name: style.lines([style.text(line) for line in lines]) for name, style in _STYLES.items()},
-        more={
-            name: style.text("……（已截断，`policywatch status` 查看全部）") for name, style in _STYLES.items()
-        },
-    )
+    return plain_message(title, lines, more="……（已截断，`policywatch status` 查看全部）")
 
 
 def _claim(engine: Engine, notice: HealthNotice, now: datetime) -> int | None:

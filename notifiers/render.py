@@ -422,8 +422,14 @@ def render_test(subscription: str, details: Sequence[str]) -> Message:
         f"这是一条测试消息：订阅「{subscription}」的政策变动提醒将通过此渠道送达。",
         *details,
     ]
+    return plain_message(f"【policywatch 测试】订阅 {subscription}", lines)
+
+
+def plain_message(title: str, lines: Sequence[str], more: str = "……") -> Message:
+    """A message of plain lines in every channel's style (tests of a channel, operators' notices);
+    ``more`` ends a body cut to fit a channel's size limit."""
     return Message(
-        title=f"【policywatch 测试】订阅 {subscription}",
+        title=title,
         bodies={name: style.lines([style.text(line) for line in lines]) for name, style in _STYLES.items()},
-        more={name: style.text("……") for name, style in _STYLES.items()},
+        more={name: style.text(more) for name, style in _STYLES.items()},
     )
