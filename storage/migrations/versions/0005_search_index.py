@@ -1,8 +1,8 @@
 """search index: CJK bigram tokens of each document's current version (storage/search.py)
 
 A derived index without foreign keys, so a later migration that rebuilds ``document`` on SQLite does not
-trip over it. SQLite: an FTS5 table (rowid = document id) beside ``search_entry``, which records the indexed version.
-PostgreSQL: ``search_entry`` holds the token strings and a tsvector with a GIN index.
+trip over it. SQLite: an FTS5 table (rowid = document id) beside ``search_entry``, which records the
+indexed version. PostgreSQL: ``search_entry`` holds the token strings and a tsvector with a GIN index.
 
 Revision ID: c8e5f2a31b05
 Revises: b7d4e1f20a04
@@ -43,7 +43,9 @@ def upgrade() -> None:
         )
         # fastupdate off: with GIN's pending list, rows indexed since the last vacuum are scanned one by one
         # and the planner, counting them, fell back to reading every vector (130 ms instead of 0.1 ms).
-        op.execute("CREATE INDEX ix_search_entry_vector ON search_entry USING GIN (vector) WITH (fastupdate = off)")
+        op.execute(
+            "CREATE INDEX ix_search_entry_vector ON search_entry USING GIN (vector) WITH (fastupdate = off)"
+        )
 
 
 def downgrade() -> None:
