@@ -34,6 +34,7 @@ bench: $(STAMP)  ## benchmarks: pipeline throughput and memory, diff speed, dete
 	$(BIN)/python -m bench.bench_diff
 	$(BIN)/python -m bench.bench_detect_eval
 	$(BIN)/python -m bench.bench_metadata
+	$(BIN)/python -m bench.bench_crawl_requests
 	$(BIN)/python -m bench.bench_explorer
 
 lint: $(STAMP)  ## ruff
