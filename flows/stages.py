@@ -58,6 +58,7 @@ from storage.archive import (
 )
 from storage.db import session_scope
 from storage.models import Change, CrawlRun, Document, Listing, Version, utcnow
+from storage.search import refresh_search_index
 from storage.snapshots import SnapshotMissing, SnapshotStore
 
 # How each spider re-extracts a document from its raw snapshots (for re-normalisation).
@@ -209,6 +210,7 @@ def archive_crawl(
             takedowns=takedowns,
             withdraw_after=withdraw_after,
         )
+        refresh_search_index(session)
         crawl_run.status = report.status
         crawl_run.full_walk = report.full_walk
         crawl_run.finished_at = utcnow()
@@ -411,6 +413,7 @@ def renormalise_archive(engine: Engine, registry: Registry, store: SnapshotStore
                 renormalise=lambda *_, same=redone: same,
             )
             report.upgraded += outcome.technical_upgrade
+        refresh_search_index(session)
     return report
 
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypedDict
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from crawlers.registry import DISTRICTS
-from storage.models import Change, Document, Version
+from storage.models import Change, Document, Listing, Version
 
 KIND_LABELS: dict[str, str] = {
     "new": "新发布",
@@ -73,7 +73,8 @@ class ChangeEvent:
     summary: str
     clauses: tuple[Clause, ...]
     document_id: int
-    source: str
+    sources: tuple[str, ...]
+    """Every source that lists the document (one document, many listings), the first-archived first."""
     title: str
     doc_number: str | None
     agency: str | None
@@ -106,6 +107,13 @@ class ChangeEvent:
             yield self.text
 
 
+def _listing_sources(session: Session, document: Document) -> tuple[str, ...]:
+    listed = session.exec(
+        select(Listing.source_id).where(Listing.document_id == document.id).order_by(col(Listing.id))
+    ).all()
+    return tuple(dict.fromkeys([document.source_id, *listed]))
+
+
 def load_event(session: Session, change_id: int) -> ChangeEvent:
     change = session.get(Change, change_id)
     if change is None:
@@ -125,7 +133,7 @@ def load_event(session: Session, change_id: int) -> ChangeEvent:
         summary=change.summary,
         clauses=tuple(_clause(entry) for entry in (change.diff or {}).get("changes", [])),
         document_id=document.id,
-        source=document.source_id,
+        sources=_listing_sources(session, document),
         title=document.title,
         doc_number=document.doc_number,
         agency=document.agency,

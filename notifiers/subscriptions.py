@@ -123,7 +123,7 @@ class Filters:
         return (
             _any_of(self.districts, event.district)
             and _any_of(self.levels, event.level)
-            and _any_of(self.sources, event.source)
+            and (self.sources is None or not self.sources.isdisjoint(event.sources))
             and (event.kind in self.kinds if self.kinds is not None else event.kind != "editorial")
             and event.priority >= self.min_priority
             and (self.agencies is None or any(agency in (event.agency or "") for agency in self.agencies))

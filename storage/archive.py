@@ -1,9 +1,11 @@
-"""Writing to the archive: sources, crawl runs, fetches, document versions, changes and life cycles.
+"""Writing to the archive: sources, crawl runs, fetches, listings, document versions, changes and life
+cycles.
 
-Every writer is idempotent (git-history style): a version row is written only when the content hash
-differs from the document's latest version, a change only once per (document, version, kind, event), a
-fetch once per (crawl run, seq), a relation once per (document, kind, target), its effect on the target
-once. Callers decide the transaction; the flows use one per source and crawl.
+Every writer is idempotent (git-history style): a version row is written only when a listing's text
+differs from both its own last sighting and the document's latest version, a listing once per (source,
+native id), a change only once per (document, version, kind, event), a fetch once per (crawl run, seq),
+a relation once per (document, kind, target), its effect on the target once. Callers decide the
+transaction; the flows use one per source and crawl.
 """
 
 from __future__ import annotations

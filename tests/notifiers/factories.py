@@ -39,7 +39,7 @@ def make_event(**overrides: Any) -> ChangeEvent:
         "summary": "第四条第（一）项扶持金额调整",
         "clauses": (AMOUNT_CLAUSE,),
         "document_id": 7,
-        "source": "sh-platform",
+        "sources": ("sh-platform",),
         "title": "长宁区关于促进人工智能产业发展的若干政策",
         "doc_number": "长府规〔2024〕3号",
         "agency": "上海市长宁区人民政府",

@@ -18,7 +18,7 @@ def test_event_carries_document_fields(engine: Engine) -> None:
     with Session(engine) as session:
         event = load_event(session, change_id)
 
-    assert (event.change_id, event.kind, event.source) == (change_id, "amended", "sh-platform")
+    assert (event.change_id, event.kind, event.sources) == (change_id, "amended", ("sh-platform",))
     assert (event.district, event.level, event.agency) == ("putuo", "town", "普陀区长征镇人民政府")
     assert event.archive_ref == "policywatch show 0075::4711"  # stays right when the archive is rebuilt
 

@@ -23,7 +23,7 @@ def test_no_filters_match_every_change() -> None:
         ({"districts": frozenset({"changning", "putuo"})}, {"district": "putuo"}, {"district": "pudong"}),
         ({"districts": frozenset({"changning"})}, {"district": "changning"}, {"district": None}),
         ({"levels": frozenset({"district", "town"})}, {"level": "town"}, {"level": "municipal"}),
-        ({"sources": frozenset({"sh-platform"})}, {"source": "sh-platform"}, {"source": "putuo-site"}),
+        ({"sources": frozenset({"minhang"})}, {"sources": ("sh-platform", "minhang")}, {"sources": ("pt",)}),
         ({"kinds": frozenset({"new", "amended"})}, {"kind": "new"}, {"kind": "repealed"}),
         ({"agencies": ("经济和信息化",)}, {"agency": "上海市经济和信息化委员会"}, {"agency": "上海市财政局"}),
         ({"agencies": ("财政局",)}, {"agency": "上海市财政局"}, {"agency": None}),
