@@ -16,7 +16,7 @@ from normalise.attachments import AttachmentCache, AttachmentError, AttachmentRe
 from normalise.attachments.document import lost_attachments
 from normalise.document import IDENTITY_FIELDS, NormalisedDocument
 from storage.archive import latest_version
-from storage.models import Document, Version
+from storage.models import Listing, Version
 from storage.snapshots import SnapshotMissing, SnapshotStore
 
 
@@ -74,9 +74,16 @@ def _fault(url: str, detail: str) -> dict[str, str]:
 
 
 def _current_version(session: Session, document: NormalisedDocument) -> Version | None:
-    same = (Document.source_id == document.source, Document.native_id == document.native_id)
-    row = session.exec(select(Document).where(*same)).first()
-    return latest_version(session, row.id) if row is not None and row.id is not None else None
+    """The version this listing's source last served (a document listed by several sources is compared
+    with what this one showed, not with another source's page)."""
+    listing = session.exec(
+        select(Listing).where(Listing.source_id == document.source, Listing.native_id == document.native_id)
+    ).first()
+    if listing is None:
+        return None
+    if listing.version_id is not None:
+        return session.get(Version, listing.version_id)
+    return latest_version(session, listing.document_id)
 
 
 def as_version(document: NormalisedDocument, version: Version) -> NormalisedDocument:

@@ -58,7 +58,7 @@ def _file_name(url: str) -> str:
     return unquote(urlsplit(url).path.rsplit("/", 1)[-1])
 
 
-def read_attachments(previous_metadata: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _files_with_text(previous_metadata: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The attachments a version holds the text of, by URL."""
     files = previous_metadata.get("attachments") or []
     return {file["url"]: file for file in files if isinstance(file, dict) and file.get("chars")}
@@ -70,7 +70,7 @@ def lost_attachments(document: NormalisedDocument, previous_metadata: dict[str, 
     Archiving such a document would read as "the attachment was deleted" when it was only a failed
     download or a broken re-upload, so the previous version must stay current instead.
     """
-    had_text = read_attachments(previous_metadata)
+    had_text = _files_with_text(previous_metadata)
     return [
         file
         for file in document.metadata.get("attachments") or []

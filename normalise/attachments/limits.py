@@ -25,7 +25,9 @@ class Limits:
     command_timeout_s: float = 60.0
     """Each external command: antiword/catdoc for a whole file, pdftoppm/tesseract for one page."""
     total_timeout_s: float = 900.0
-    """All of one file; checked between pages and sheets (an in-process parser cannot be interrupted)."""
+    """All of one file: the readers check it between pages and sheets, and their process is killed at it."""
+    max_memory_bytes: int = 2048 * MB
+    """Address space of the process that reads one file (and of the commands it runs)."""
 
 
 DEFAULT_LIMITS = Limits()

@@ -50,7 +50,7 @@ def read_pdf(data: bytes, limits: Limits, deadline: Deadline) -> ExtractedText:
                 text = page.extract_text() or ""
                 scanned = len("".join(text.split())) < _MIN_LAYER_CHARS and (not text.strip() or page.images)
             except (PdfminerException, MalformedPDFException, ValueError, KeyError, TypeError) as exc:
-                raise ReadFailed("malformed", f"page {number}: {exc}") from exc
+                raise ReadFailed("malformed", f"page {number}: {type(exc).__name__}: {exc}") from exc
             if scanned:
                 ocr_pages += 1
                 if ocr_pages > limits.max_ocr_pages:
@@ -82,7 +82,7 @@ def _ocr_page(source: Path, number: int, limits: Limits, deadline: Deadline) -> 
     if rendered.returncode != 0 or not png.exists():
         raise ReadFailed("malformed", f"{what}: pdftoppm failed: {_stderr(rendered.stderr)}")
     recognised = run_command(
-        ["tesseract", str(png), "stdout", "-l", "chi_sim", "--psm", "6"],
+        ["tesseract", str(png), "stdout", "-l", "chi_sim"],  # automatic page segmentation
         timeout=deadline.left(limits.command_timeout_s),
         what=what,
     )

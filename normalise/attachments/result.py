@@ -50,3 +50,16 @@ class ExtractedText:
 
 
 AttachmentResult = ExtractedText | AttachmentError
+
+
+def result_to_dict(result: AttachmentResult) -> dict[str, Any]:
+    """``{"text": …}`` or ``{"error": …}``: how results are cached and passed between processes."""
+    if isinstance(result, AttachmentError):
+        return {"error": result.to_dict()}
+    return {"text": result.to_dict()}
+
+
+def result_from_dict(data: dict[str, Any]) -> AttachmentResult:
+    if "error" in data:
+        return AttachmentError.from_dict(data["error"])
+    return ExtractedText.from_dict(data["text"])

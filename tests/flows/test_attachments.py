@@ -21,9 +21,9 @@ from crawlers.spiders.columns import list_entries
 from crawlers.spiders.pages import decode_page, item_from_page
 from flows.stages import SourceReport, archive_crawl, renormalise_archive, renormalise_version
 from normalise.document import NORMALISER_VERSION
-from storage.archive import sync_sources
+from storage.archive import listing_of, sync_sources
 from storage.db import session_scope
-from storage.models import Change, Document, Version
+from storage.models import Change, Version
 from storage.snapshots import SnapshotStore
 from tests.crawlers.sites import served
 from tests.normalise.attachments.helpers import fixture, make_docx
@@ -196,9 +196,7 @@ def test_a_version_with_attachments_replays_from_its_snapshots(
     crawl(archive, tmp_path, store, registry, "r2", DOWNLOAD_FAILED)  # kept: version 1 stays current
     (version,) = versions(archive)
     with session_scope(archive) as session:
-        document = session.get(Document, version.document_id)
-        assert document is not None
-        redone = renormalise_version(version, document, registry, store)
+        redone = renormalise_version(version, listing_of(session, version), registry, store)
     assert redone is not None and redone.content_hash == version.content_hash
     assert redone.metadata["attachments"] == version.doc_metadata["attachments"]
 
