@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session, and_, col, func, or_, select
 
 from crawlers.registry import SourceConfig
 from detect.diff import ClauseChange
@@ -295,7 +295,11 @@ def _matching_document(session: Session, doc: NormalisedDocument) -> tuple[Docum
     sighting = _sighting(doc)
     number, day = doc_number_key(doc.doc_number), date_key(doc.published)
     clues = [Listing.doc_number == number] if number else []
-    clues += [Listing.published == day] if day else []
+    if day:
+        # Title + day only decides between listings of which at most one has a 文号: a numbered sighting
+        # need not read every numbered listing of its day (dozens on the platform's busy days).
+        same_day = Listing.published == day
+        clues.append(and_(same_day, col(Listing.doc_number).is_(None)) if number else same_day)
     if not clues:
         return None, None
     candidates: dict[int, list[tuple[Listing, str]]] = {}
