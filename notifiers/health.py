@@ -14,12 +14,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from notifiers.channels import send
+from notifiers.claims import claim, finish, rowcount
 from notifiers.render import Message, plain_message
 from notifiers.schedule import SHANGHAI
 from notifiers.subscriptions import Subscription, redact_text
@@ -87,7 +88,7 @@ def update_alerts(
             .where(col(HealthAlert.id) == alert.id, col(HealthAlert.cleared_at).is_(None))
             .values(cleared_at=now, clear_evidence=_clear_evidence(alert))
         )
-        if _rowcount(session.execute(clear)) == 1:  # another check may have cleared it meanwhile
+        if rowcount(session.execute(clear)) == 1:  # another check may have cleared it meanwhile
             session.refresh(alert)
             events.append((alert, "cleared"))
             report.cleared.append(_label(alert, alert.clear_evidence or ""))
@@ -192,7 +193,8 @@ def deliver_notices(
         subscription = by_name.get(notice.subscription)
         if subscription is None or subscription.name in broken:
             continue  # removed from the file (left pending), or its channel failed a moment ago
-        attempts = _claim(engine, notice, now)
+        assert notice.id is not None
+        attempts = claim(engine, HealthNotice, [notice.id], now).get(notice.id)
         if attempts is None:
             continue  # another deliverer has it
         try:
@@ -200,7 +202,7 @@ def deliver_notices(
         except Exception as exc:  # one broken service must not stop the other subscriptions
             error = f"{type(exc).__name__}: {exc}"
         if error is None:
-            _finish(engine, notice, now, status="sent", sent_at=now)
+            finish(engine, HealthNotice, [notice.id], now, status="sent", sent_at=now)
             report.sent += 1
             continue
         broken.add(subscription.name)
@@ -208,13 +210,16 @@ def deliver_notices(
         attempts += 1
         report.errors.append(f"notice #{notice.id} to {subscription.name}: {error}")
         if attempts >= subscription.retry.max_attempts:
-            _finish(engine, notice, now, status="failed", attempts=attempts, last_error=error)
+            finish(
+                engine, HealthNotice, [notice.id], now, status="failed", attempts=attempts, last_error=error
+            )
             report.failed += 1
         else:
             retry_at = now + subscription.retry.wait(attempts)
-            _finish(
+            finish(
                 engine,
-                notice,
+                HealthNotice,
+                [notice.id],
                 now,
                 status="pending",
                 attempts=attempts,
@@ -251,30 +256,6 @@ def render_notice(alert: HealthAlert, event: str) -> Message:
     return plain_message(title, lines, more="……（已截断，`policywatch status` 查看全部）")
 
 
-def _claim(engine: Engine, notice: HealthNotice, now: datetime) -> int | None:
-    """Marks the notice ``sending`` if still pending; its attempts so far, or None if another took it."""
-    with engine.begin() as connection:
-        claimed = connection.execute(
-            update(HealthNotice)
-            .where(col(HealthNotice.id) == notice.id, col(HealthNotice.status) == "pending")
-            .values(status="sending", claimed_at=now)
-        )
-    return notice.attempts if _rowcount(claimed) == 1 else None
-
-
-def _finish(engine: Engine, notice: HealthNotice, claimed_at: datetime, **values: Any) -> None:
-    with engine.begin() as connection:
-        connection.execute(
-            update(HealthNotice)
-            .where(
-                col(HealthNotice.id) == notice.id,
-                col(HealthNotice.status).in_(("sending", "uncertain")),
-                col(HealthNotice.claimed_at) == claimed_at,
-            )
-            .values(**values)
-        )
-
-
 def _expire_claims(engine: Engine, claimed_before: datetime, report: HealthReport) -> None:
     with engine.begin() as connection:
         marked = connection.execute(
@@ -285,9 +266,4 @@ def _expire_claims(engine: Engine, claimed_before: datetime, report: HealthRepor
                 last_error="claimed but no outcome was recorded (the deliverer stopped); not resent",
             )
         )
-    report.uncertain += _rowcount(marked)
-
-
-def _rowcount(result: Any) -> int:
-    assert isinstance(result, CursorResult)
-    return result.rowcount
+    report.uncertain += rowcount(marked)

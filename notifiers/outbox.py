@@ -19,11 +19,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from notifiers.channels import send
+from notifiers.claims import claim, finish, rowcount
 from notifiers.events import ChangeEvent, load_event
 from notifiers.render import Message, render, render_digest
 from notifiers.subscriptions import Subscription, redact_text
@@ -84,8 +85,8 @@ def route_changes(
     pending = session.exec(select(Change.id).where(col(Change.routed_at).is_(None)).order_by(col(Change.id)))
     for change_id in pending.all():
         assert change_id is not None  # primary keys of stored rows
-        claim = update(Change).where(col(Change.id) == change_id, col(Change.routed_at).is_(None))
-        if _rowcount(session.execute(claim.values(routed_at=utcnow()))) != 1:
+        routing = update(Change).where(col(Change.id) == change_id, col(Change.routed_at).is_(None))
+        if rowcount(session.execute(routing.values(routed_at=utcnow()))) != 1:
             continue
         event = events_loader(session, change_id)
         existing = set(session.exec(select(Outbox.subscription).where(Outbox.change_id == change_id)).all())
@@ -166,7 +167,7 @@ def _deliver(
     failed_channels: dict[str, str],
     report: DeliveryReport,
 ) -> None:
-    claimed = _claim(engine, [row.id for row in unit if row.id is not None], now)
+    claimed = claim(engine, Outbox, [row.id for row in unit if row.id is not None], now)
     if not claimed:
         return  # another deliverer has them
     # In routing order (claimed is in the database's order), so a digest lists changes as detected.
@@ -174,19 +175,26 @@ def _deliver(
     ids = list(change_of)
     error = _attempt(engine, subscription, unit[0].digest_key, list(change_of.values()), failed_channels)
     if error is None:
-        _finish(engine, ids, now, status="sent", sent_at=now)
+        finish(engine, Outbox, ids, now, status="sent", sent_at=now)
         report.sent += len(ids)
         failpoint("during-notify")
         return
     error = redact_text(error, subscription.secrets)[:MAX_ERROR_CHARS]
     attempts = max(claimed.values()) + 1
     if attempts >= subscription.retry.max_attempts:
-        _finish(engine, ids, now, status="failed", attempts=attempts, last_error=error)
+        finish(engine, Outbox, ids, now, status="failed", attempts=attempts, last_error=error)
         report.failed += len(ids)
     else:
         retry_at = now + subscription.retry.wait(attempts)
-        _finish(
-            engine, ids, now, status="pending", attempts=attempts, last_error=error, next_attempt_at=retry_at
+        finish(
+            engine,
+            Outbox,
+            ids,
+            now,
+            status="pending",
+            attempts=attempts,
+            last_error=error,
+            next_attempt_at=retry_at,
         )
         report.retrying += len(ids)
     report.errors += [DeliveryError(row_id, subscription.name, change_of[row_id], error) for row_id in ids]
@@ -249,7 +257,7 @@ def _expire_claims(engine: Engine, claimed_before: datetime, report: DeliveryRep
                 )
                 .values(status="uncertain", last_error=error)
             )
-        if _rowcount(marked) == 1:
+        if rowcount(marked) == 1:
             report.uncertain += 1
             report.errors.append(DeliveryError(row.id, row.subscription, row.change_id, error))
 
@@ -268,42 +276,3 @@ def _leave_orphan(engine: Engine, row: Outbox, report: DeliveryReport) -> None:
         )
     report.orphaned += 1
     report.errors.append(DeliveryError(row.id, row.subscription, row.change_id, error))
-
-
-def _claim(engine: Engine, row_ids: list[int], now: datetime) -> dict[int, int]:
-    """Marks the rows ``sending`` where still pending and due, in one statement; returns the attempts of
-    each row this call claimed (RETURNING: a row another deliverer took in between is not among them)."""
-    with engine.begin() as connection:
-        claimed = connection.execute(
-            update(Outbox)
-            .where(
-                col(Outbox.id).in_(row_ids),
-                col(Outbox.status) == "pending",
-                col(Outbox.next_attempt_at) <= now,
-            )
-            .values(status="sending", claimed_at=now)
-            .returning(col(Outbox.id), col(Outbox.attempts))
-        )
-        return {row_id: attempts for row_id, attempts in claimed.all()}
-
-
-def _finish(engine: Engine, row_ids: list[int], claimed_at: datetime, **values: Any) -> None:
-    """Records the outcome of our claim; matched on claimed_at so a re-queued, re-claimed row is not touched.
-
-    A row marked uncertain meanwhile still gets the outcome: it is known now.
-    """
-    with engine.begin() as connection:
-        connection.execute(
-            update(Outbox)
-            .where(
-                col(Outbox.id).in_(row_ids),
-                col(Outbox.status).in_(("sending", "uncertain")),
-                col(Outbox.claimed_at) == claimed_at,
-            )
-            .values(**values)
-        )
-
-
-def _rowcount(result: Any) -> int:
-    assert isinstance(result, CursorResult)
-    return result.rowcount

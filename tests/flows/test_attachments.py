@@ -15,13 +15,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from crawlers.output import FETCHES, CrawlOutput, CrawlStats
-from crawlers.registry import Registry, load_registry
+from crawlers.registry import Registry
 from crawlers.runner import CrawlResult, load_crawl_result
 from crawlers.spiders.columns import list_entries
 from crawlers.spiders.pages import decode_page, item_from_page
 from flows.stages import SourceReport, archive_crawl, renormalise_archive, renormalise_version
 from normalise.document import NORMALISER_VERSION
-from storage.archive import listing_of, sync_sources
+from storage.archive import listing_of
 from storage.db import session_scope
 from storage.models import Change, Version
 from storage.snapshots import SnapshotStore
@@ -37,18 +37,6 @@ NAME = "关于废止《闵行区建筑市场主体不良信用信息认定管理
 FIRST = ["第一条对不良信用信息的企业，处以不超过1000元的罚款。", "第二条本办法自发布之日起施行。"]
 REVISED = ["第一条对不良信用信息的企业，处以不超过5000元的罚款。", "第二条本办法自发布之日起施行。"]
 DOWNLOAD_FAILED = {"error": {"kind": "download", "detail": "HTTP 500"}}
-
-
-@pytest.fixture
-def registry() -> Registry:
-    return load_registry()
-
-
-@pytest.fixture
-def archive(engine: Engine, registry: Registry) -> Engine:
-    with session_scope(engine) as session:
-        sync_sources(session, registry.sources)
-    return engine
 
 
 @pytest.fixture

@@ -9,33 +9,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from crawlers.output import CrawlOutput, CrawlStats
-from crawlers.registry import Registry, load_registry
+from crawlers.registry import Registry
 from crawlers.runner import load_crawl_result
 from crawlers.spiders.sh_platform import item_from_payloads
 from flows.stages import archive_crawl, pending_crawls, renormalise_archive, renormalise_version
 from normalise.document import NORMALISER_VERSION
-from storage.archive import listing_of, sync_sources
+from storage.archive import listing_of
 from storage.db import session_scope
 from storage.models import Change, CrawlRun, Document, Listing, Version
 from storage.snapshots import SnapshotStore
 from tests.site.platform import AMENDMENT, documents
-
-
-@pytest.fixture
-def registry() -> Registry:
-    return load_registry()
-
-
-@pytest.fixture
-def archive(engine: Engine, registry: Registry) -> Engine:
-    with session_scope(engine) as session:
-        sync_sources(session, registry.sources)
-    return engine
 
 
 def write_crawl(root: Path, store: SnapshotStore, run_id: str, step: str, registry: Registry) -> Path:
